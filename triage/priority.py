@@ -1,0 +1,386 @@
+"""Explainable study priority: urgency class, due time and a one-line reason.
+
+Pure Python, no Django: the live worklist and the department simulation call
+the very same functions, so what the simulation measures is what ships.
+
+The order is *earliest due time first*, where
+
+    due_at = arrived_at + target minutes of the more urgent of
+             the clinical class (order priority, patient location) and
+             the AI class (what the models found).
+
+Due-time ordering has an age ceiling built in. A routine study's due time is
+fixed when it arrives, and every study that arrives later gets a due time no
+earlier than its own arrival plus the shortest target. Once a routine study
+has waited its target minus the shortest target, nothing new can be put in
+front of it, so its wait is bounded by its target plus the reading time of
+the work already due before it. Baltruschat et al. (Eur Radiol 2021) showed
+that strict AI priority without such a ceiling starves normal exams; a
+separate "promote after N hours" rule is not needed here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from triage import rules
+
+
+@dataclass(frozen=True)
+class AiResult:
+    model: str
+    suspicion: float | None = None  # 0..1, study level
+    category: str | None = None  # "lungrads:4A", "birads:4", "pirads:5"
+    headline: str | None = None  # "9 mm solid nodule"
+
+
+@dataclass(frozen=True)
+class StudyFacts:
+    arrived_at: datetime
+    requested_priority: str | None  # DICOM (0040,1003): STAT HIGH ROUTINE MEDIUM LOW
+    patient_location: str | None  # DICOM (0038,0300), free text
+    hl7_priority: str | None = None  # HL7 v2 ORC-7 / TQ1-9: S A R P T ...
+    ai_findings: tuple[AiResult, ...] = ()
+    ai_status: str | None = None  # e.g. "ai_failed: timeout", "ai_pending"
+
+
+@dataclass(frozen=True)
+class Target:
+    code: str
+    name: str
+    rank: int  # lower = more urgent; breaks ties between equal targets
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Priority:
+    urgency_code: str
+    urgency_name: str
+    rank: int
+    due_at: datetime
+    reason: str
+    ai_suspicion: float | None
+    escalation: str  # "none" | "near" | "overdue"
+
+
+# Defaults used when a class is missing from the targets passed in (and
+# seeded into UrgencyClass by migration 0002). Figures: Canadian Wait Time
+# Alliance, P1 emergent 1 h, P2 urgent 12 h, P3/P4 4 days; departments aim at
+# 30-60 min for the emergency department and 4-12 h for inpatients
+# (DOMAIN.md). We use 24 h for urgent outpatients, looser than WTA P2.
+DEFAULT_TARGETS: dict[str, Target] = {
+    t.code: t
+    for t in (
+        Target(code="stat", name="STAT", rank=10, minutes=60),
+        Target(code="ai_critical", name="AI critical", rank=20, minutes=60),
+        Target(code="inpatient", name="Inpatient", rank=30, minutes=4 * 60),
+        Target(code="urgent", name="Urgent", rank=40, minutes=24 * 60),
+        Target(code="routine", name="Routine", rank=50, minutes=4 * 24 * 60),
+    )
+}
+
+ESCALATION_NONE = "none"
+ESCALATION_NEAR = "near"
+ESCALATION_OVERDUE = "overdue"
+
+# A study is "near" its due time in the last quarter of its target: 15 min of
+# a 1 h target, 1 day of a 4-day one.
+NEAR_FRACTION = 0.25
+
+# DICOM RequestedProcedurePriority (0040,1003) enumerated values, plus two
+# words modalities are seen to send. MEDIUM and LOW read as routine.
+_DICOM_PRIORITY = {
+    "STAT": "stat",
+    "HIGH": "urgent",
+    "URGENT": "urgent",
+    "ASAP": "urgent",
+    "MEDIUM": "routine",
+    "ROUTINE": "routine",
+    "LOW": "routine",
+}
+# HL7 v2 table 0027 (priority): S stat, A ASAP, R routine, P preop,
+# C callback, T timing critical, PRN as needed.
+_HL7_PRIORITY = {
+    "S": "stat",
+    "A": "urgent",
+    "T": "urgent",
+    "R": "routine",
+    "P": "routine",
+    "C": "routine",
+    "PRN": "routine",
+}
+
+_EMERGENCY = re.compile(r"EMERG|CASUALTY|TRAUMA|RESUS|A\s*&\s*E|\b(ED|ER|AE)\b")
+_INPATIENT = re.compile(
+    r"INPATIENT|IN-PATIENT|WARD|\b(ICU|ITU|HDU|CCU|NICU|PICU|IP)\b|ADMITTED"
+)
+_OUTPATIENT = re.compile(r"OUTPATIENT|OUT-PATIENT|CLINIC|SCREEN|\b(OP|GP)\b")
+
+
+def _text(value: object) -> str:
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+def location_kind(location: str | None) -> str | None:
+    """Kind of location from free text: emergency, inpatient, outpatient or None."""
+    text = _text(location)
+    if not text:
+        return None
+    if _EMERGENCY.search(text):
+        return "emergency"
+    if _INPATIENT.search(text):
+        return "inpatient"
+    if _OUTPATIENT.search(text):
+        return "outpatient"
+    return None
+
+
+def _target(code: str, targets: Mapping[str, Target] | None) -> Target:
+    # A manager may have deleted a class; fall back to the default rather
+    # than dropping the study from the worklist.
+    if targets and code in targets:
+        return targets[code]
+    return DEFAULT_TARGETS.get(code, DEFAULT_TARGETS["routine"])
+
+
+def more_urgent(a: str, b: str, targets: Mapping[str, Target] | None = None) -> str:
+    """The more urgent of two codes: shorter target, then lower rank; a on a full tie."""
+    ta, tb = _target(a, targets), _target(b, targets)
+    return a if (ta.minutes, ta.rank) <= (tb.minutes, tb.rank) else b
+
+
+def _requested_code(facts: StudyFacts) -> tuple[str | None, str | None, str | None]:
+    """(code from the order priority, its label, unrecognised raw value)."""
+    codes: list[tuple[str, str]] = []
+    unknown = None
+    dicom = _text(facts.requested_priority)
+    if dicom:
+        if dicom in _DICOM_PRIORITY:
+            codes.append((_DICOM_PRIORITY[dicom], dicom))
+        else:
+            unknown = dicom
+    # TQ1-9 is a coded element ("S^Stat^HL70485"): the code is the first part.
+    hl7 = _text(facts.hl7_priority).split("^")[0].strip()
+    if hl7:
+        if hl7 in _HL7_PRIORITY:
+            codes.append((_HL7_PRIORITY[hl7], "STAT" if hl7 == "S" else f"HL7 {hl7}"))
+        elif unknown is None:
+            unknown = hl7
+    if not codes:
+        return None, None, unknown
+    best = codes[0]
+    for code, label in codes[1:]:
+        if more_urgent(code, best[0]) == code and code != best[0]:
+            best = (code, label)
+    return best[0], best[1], unknown
+
+
+def clinical_class(
+    facts: StudyFacts, *, targets: Mapping[str, Target] | None = None
+) -> tuple[str, str]:
+    """Urgency code from the order and the patient's location, with why.
+
+    The more urgent of the order priority (STAT -> stat, HIGH/ASAP -> urgent,
+    anything else -> routine) and the location (emergency department -> stat,
+    inpatient -> inpatient, outpatient or unknown -> routine). Missing or
+    unreadable fields read as routine; this never raises.
+    """
+    prio_code, prio_label, unknown = _requested_code(facts)
+    kind = location_kind(facts.patient_location)
+    loc_code = {"emergency": "stat", "inpatient": "inpatient"}.get(
+        kind or "", "routine"
+    )
+    code = more_urgent(prio_code or "routine", loc_code, targets)
+
+    if prio_code == "stat":
+        where = {
+            "emergency": " from emergency department",
+            "inpatient": " for inpatient",
+        }.get(kind or "", "")
+        why = f"STAT order{where}"
+    elif kind == "emergency":
+        why = "Emergency department" + (f", ordered {prio_label}" if prio_label else "")
+    elif kind == "inpatient" and code == "inpatient":
+        why = "Inpatient" + (f", ordered {prio_label}" if prio_label else "")
+    elif prio_code == "urgent":
+        why = f"Urgent order ({prio_label})" + (
+            " for inpatient" if kind == "inpatient" else ""
+        )
+    else:
+        why = "Routine" + (" outpatient" if kind == "outpatient" else "")
+        if prio_code is None and unknown is None and kind is None:
+            why += " (no priority or location given)"
+    if unknown is not None:
+        why += f"; priority {unknown[:20]!r} not recognised"
+    return code, why
+
+
+def _ai_failure(status: str | None) -> str | None:
+    """Text such as "AI failed (timeout)" for a failed status, else None."""
+    text = status.strip() if isinstance(status, str) else ""
+    low = text.lower()
+    if not any(word in low for word in ("fail", "error", "timeout")):
+        return None
+    detail = ""
+    match = re.search(r"\((.+)\)", text) or re.search(r"[:=]\s*(.+)$", text)
+    if match:
+        detail = match.group(1).strip()
+    elif "timeout" in low:
+        detail = "timeout"
+    return f"AI failed ({detail[:40]})" if detail else "AI failed"
+
+
+def _suspicion(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return None if math.isnan(value) else float(value)
+
+
+def ai_class(
+    facts: StudyFacts, *, targets: Mapping[str, Target] | None = None
+) -> tuple[str | None, str, float | None]:
+    """Urgency code AI raises the study to (None: AI does not raise it), why,
+    and the highest study-level suspicion. Rules live in ``triage.rules``."""
+    scores = [
+        s for s in (_suspicion(r.suspicion) for r in facts.ai_findings) if s is not None
+    ]
+    suspicion = max(scores) if scores else None
+
+    best_code: str | None = None
+    best_why = ""
+    quiet_labels: list[str] = []
+    for result in facts.ai_findings:
+        label = rules.category_label(result.category)
+        code, known_system = rules.category_urgency(result.category)
+        details = (
+            [result.headline.strip()[:60]]
+            if isinstance(result.headline, str) and result.headline.strip()
+            else []
+        )
+        if known_system:
+            why = f"AI: {label} suggested"
+        else:
+            code, rule = rules.flag_urgency(result.model, _suspicion(result.suspicion))
+            why = f"AI: {rule.finding} suspected"
+            if code is not None:
+                details.append(f"score {_suspicion(result.suspicion):.2f}")
+        if code is None:
+            if known_system and label:
+                quiet_labels.append(label)
+            continue
+        if details:
+            why += f" ({', '.join(details)})"
+        if best_code is None or (
+            more_urgent(code, best_code, targets) == code and code != best_code
+        ):
+            best_code, best_why = code, why
+
+    failure = _ai_failure(facts.ai_status)
+    if best_code is not None:
+        return (
+            best_code,
+            best_why + (f"; {failure.lower()} for another model" if failure else ""),
+            suspicion,
+        )
+    if failure:
+        return None, failure, suspicion
+    if facts.ai_findings:
+        detail = f" ({', '.join(quiet_labels[:2])})" if quiet_labels else ""
+        return None, f"AI found nothing suspicious{detail}", suspicion
+    if (
+        "pend" in _text(facts.ai_status).lower()
+        or "run" in _text(facts.ai_status).lower()
+    ):
+        return None, "AI pending", suspicion
+    return None, "no AI result", suspicion
+
+
+def escalation_state(due_at: datetime, now: datetime, near_minutes: float) -> str:
+    """Overdue past the due time, near within near_minutes of it, else none."""
+    if now > due_at:
+        return ESCALATION_OVERDUE
+    if due_at - now <= timedelta(minutes=near_minutes):
+        return ESCALATION_NEAR
+    return ESCALATION_NONE
+
+
+def format_duration(delta: timedelta) -> str:
+    """Short duration: "42 min", "3 h 5 min", "3 d 4 h" (minutes rounded down)."""
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def _due_phrase(due_at: datetime, now: datetime) -> str:
+    if now > due_at:
+        return f"overdue by {format_duration(now - due_at)}"
+    return f"due in {format_duration(due_at - now)}"
+
+
+def _inline(name: str) -> str:
+    # "Urgent" -> "urgent" inside a sentence, but keep "STAT" and "AI critical".
+    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+
+
+def prioritise(
+    facts: StudyFacts,
+    targets: Mapping[str, Target],
+    now: datetime | None = None,
+    *,
+    near_fraction: float = NEAR_FRACTION,
+) -> Priority:
+    """Urgency class, due time and reason for one study. Pure: the same facts,
+    targets and ``now`` always give the same Priority."""
+    if now is None:
+        now = datetime.now(tz=facts.arrived_at.tzinfo)
+    clinical_code, clinical_why = clinical_class(facts, targets=targets)
+    ai_code, ai_why, suspicion = ai_class(facts, targets=targets)
+
+    code = (
+        clinical_code
+        if ai_code is None
+        else more_urgent(clinical_code, ai_code, targets)
+    )
+    target = _target(code, targets)
+    due_at = facts.arrived_at + timedelta(minutes=target.minutes)
+    due = _due_phrase(due_at, now)
+
+    if code != clinical_code:
+        clinical = _target(clinical_code, targets)
+        reason = f"{ai_why} → {_inline(target.name)}; ordered {_inline(clinical.name)}; {due}"
+    elif ai_why == "no AI result":
+        reason = f"{clinical_why}; {due}"
+    elif ai_why.startswith("AI failed"):
+        reason = f"{clinical_why}; {ai_why} — read as ordered; {due}"
+    else:
+        reason = f"{clinical_why}; {ai_why}; {due}"
+
+    return Priority(
+        urgency_code=target.code,
+        urgency_name=target.name,
+        rank=target.rank,
+        due_at=due_at,
+        reason=reason,
+        ai_suspicion=suspicion,
+        escalation=escalation_state(due_at, now, target.minutes * near_fraction),
+    )
+
+
+def sort_key(
+    priority: Priority, arrived_at: datetime, *, tiebreak: str | int = ""
+) -> tuple:
+    """Worklist order: earliest due first; on equal due times the higher AI
+    suspicion, then the earlier arrival, then ``tiebreak`` (a study id) so the
+    order is total. Independent of the clock: a key changes only when the
+    study's facts or the targets change."""
+    suspicion = priority.ai_suspicion if priority.ai_suspicion is not None else 0.0
+    return (priority.due_at, -suspicion, arrived_at, tiebreak)
