@@ -14,9 +14,7 @@ class UrgencyClass(models.Model):
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=64)
-    rank = models.PositiveSmallIntegerField(
-        help_text="Lower is more urgent; breaks ties between equal targets."
-    )
+    rank = models.PositiveSmallIntegerField(help_text="Lower is more urgent; breaks ties between equal targets.")
     target_minutes = models.PositiveIntegerField(help_text="Arrival to signed report.")
     description = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -29,6 +27,4 @@ class UrgencyClass(models.Model):
         return f"{self.name} ({self.target_minutes} min)"
 
     def as_target(self) -> Target:
-        return Target(
-            code=self.code, name=self.name, rank=self.rank, minutes=self.target_minutes
-        )
+        return Target(code=self.code, name=self.name, rank=self.rank, minutes=self.target_minutes)

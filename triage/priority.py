@@ -115,9 +115,7 @@ _HL7_PRIORITY = {
 }
 
 _EMERGENCY = re.compile(r"EMERG|CASUALTY|TRAUMA|RESUS|A\s*&\s*E|\b(ED|ER|AE)\b")
-_INPATIENT = re.compile(
-    r"INPATIENT|IN-PATIENT|WARD|\b(ICU|ITU|HDU|CCU|NICU|PICU|IP)\b|ADMITTED"
-)
+_INPATIENT = re.compile(r"INPATIENT|IN-PATIENT|WARD|\b(ICU|ITU|HDU|CCU|NICU|PICU|IP)\b|ADMITTED")
 _OUTPATIENT = re.compile(r"OUTPATIENT|OUT-PATIENT|CLINIC|SCREEN|\b(OP|GP)\b")
 
 
@@ -179,9 +177,7 @@ def _requested_code(facts: StudyFacts) -> tuple[str | None, str | None, str | No
     return best[0], best[1], unknown
 
 
-def clinical_class(
-    facts: StudyFacts, *, targets: Mapping[str, Target] | None = None
-) -> tuple[str, str]:
+def clinical_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) -> tuple[str, str]:
     """Urgency code from the order and the patient's location, with why.
 
     The more urgent of the order priority (STAT -> stat, HIGH/ASAP -> urgent,
@@ -191,9 +187,7 @@ def clinical_class(
     """
     prio_code, prio_label, unknown = _requested_code(facts)
     kind = location_kind(facts.patient_location)
-    loc_code = {"emergency": "stat", "inpatient": "inpatient"}.get(
-        kind or "", "routine"
-    )
+    loc_code = {"emergency": "stat", "inpatient": "inpatient"}.get(kind or "", "routine")
     code = more_urgent(prio_code or "routine", loc_code, targets)
 
     if prio_code == "stat":
@@ -207,9 +201,7 @@ def clinical_class(
     elif kind == "inpatient" and code == "inpatient":
         why = "Inpatient" + (f", ordered {prio_label}" if prio_label else "")
     elif prio_code == "urgent":
-        why = f"Urgent order ({prio_label})" + (
-            " for inpatient" if kind == "inpatient" else ""
-        )
+        why = f"Urgent order ({prio_label})" + (" for inpatient" if kind == "inpatient" else "")
     else:
         why = "Routine" + (" outpatient" if kind == "outpatient" else "")
         if prio_code is None and unknown is None and kind is None:
@@ -240,14 +232,10 @@ def _suspicion(value: object) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def ai_class(
-    facts: StudyFacts, *, targets: Mapping[str, Target] | None = None
-) -> tuple[str | None, str, float | None]:
+def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) -> tuple[str | None, str, float | None]:
     """Urgency code AI raises the study to (None: AI does not raise it), why,
     and the highest study-level suspicion. Rules live in ``triage.rules``."""
-    scores = [
-        s for s in (_suspicion(r.suspicion) for r in facts.ai_findings) if s is not None
-    ]
+    scores = [s for s in (_suspicion(r.suspicion) for r in facts.ai_findings) if s is not None]
     suspicion = max(scores) if scores else None
 
     best_code: str | None = None
@@ -256,11 +244,7 @@ def ai_class(
     for result in facts.ai_findings:
         label = rules.category_label(result.category)
         code, known_system = rules.category_urgency(result.category)
-        details = (
-            [result.headline.strip()[:60]]
-            if isinstance(result.headline, str) and result.headline.strip()
-            else []
-        )
+        details = [result.headline.strip()[:60]] if isinstance(result.headline, str) and result.headline.strip() else []
         if known_system:
             why = f"AI: {label} suggested"
         else:
@@ -274,9 +258,7 @@ def ai_class(
             continue
         if details:
             why += f" ({', '.join(details)})"
-        if best_code is None or (
-            more_urgent(code, best_code, targets) == code and code != best_code
-        ):
+        if best_code is None or (more_urgent(code, best_code, targets) == code and code != best_code):
             best_code, best_why = code, why
 
     failure = _ai_failure(facts.ai_status)
@@ -291,10 +273,7 @@ def ai_class(
     if facts.ai_findings:
         detail = f" ({', '.join(quiet_labels[:2])})" if quiet_labels else ""
         return None, f"AI found nothing suspicious{detail}", suspicion
-    if (
-        "pend" in _text(facts.ai_status).lower()
-        or "run" in _text(facts.ai_status).lower()
-    ):
+    if "pend" in _text(facts.ai_status).lower() or "run" in _text(facts.ai_status).lower():
         return None, "AI pending", suspicion
     return None, "no AI result", suspicion
 
@@ -345,11 +324,7 @@ def prioritise(
     clinical_code, clinical_why = clinical_class(facts, targets=targets)
     ai_code, ai_why, suspicion = ai_class(facts, targets=targets)
 
-    code = (
-        clinical_code
-        if ai_code is None
-        else more_urgent(clinical_code, ai_code, targets)
-    )
+    code = clinical_code if ai_code is None else more_urgent(clinical_code, ai_code, targets)
     target = _target(code, targets)
     due_at = facts.arrived_at + timedelta(minutes=target.minutes)
     due = _due_phrase(due_at, now)
@@ -375,9 +350,7 @@ def prioritise(
     )
 
 
-def sort_key(
-    priority: Priority, arrived_at: datetime, *, tiebreak: str | int = ""
-) -> tuple:
+def sort_key(priority: Priority, arrived_at: datetime, *, tiebreak: str | int = "") -> tuple:
     """Worklist order: earliest due first; on equal due times the higher AI
     suspicion, then the earlier arrival, then ``tiebreak`` (a study id) so the
     order is total. Independent of the clock: a key changes only when the

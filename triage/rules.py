@@ -57,13 +57,9 @@ class FlagRule:
 # get the AI-critical class: the value of triage is reading them within the
 # hour even when they were ordered as routine (Arbabshirani 2018, O'Neill 2021).
 FLAG_RULES: dict[str, FlagRule] = {
-    "ich": FlagRule(
-        threshold=0.5, code="ai_critical", finding="intracranial haemorrhage"
-    ),
+    "ich": FlagRule(threshold=0.5, code="ai_critical", finding="intracranial haemorrhage"),
     "pneumothorax": FlagRule(threshold=0.5, code="ai_critical", finding="pneumothorax"),
-    "cxr_critical": FlagRule(
-        threshold=0.5, code="ai_critical", finding="critical chest finding"
-    ),
+    "cxr_critical": FlagRule(threshold=0.5, code="ai_critical", finding="critical chest finding"),
 }
 
 # A model nobody wrote a rule for still raises a confident finding one step,
@@ -108,9 +104,7 @@ def flag_rule(model: str | None) -> FlagRule:
     return FLAG_RULES.get(name, DEFAULT_FLAG_RULE)
 
 
-def flag_urgency(
-    model: str | None, suspicion: float | None
-) -> tuple[str | None, FlagRule]:
+def flag_urgency(model: str | None, suspicion: float | None) -> tuple[str | None, FlagRule]:
     """Urgency code a score-only result raises to, or None below threshold."""
     rule = flag_rule(model)
     if not isinstance(suspicion, (int, float)) or math.isnan(suspicion):
