@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make demo`: migrate, create demo accounts, then run every process under honcho. Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
+mkdir -p "$VAR_DIR"
+
+procfile="$VAR_DIR/Procfile.demo"
+cp Procfile "$procfile"
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  # No Redis running: run one under honcho so Ctrl-C stops it too.
+  echo 'redis: redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no' >> "$procfile"
+fi
+
+.venv/bin/python manage.py migrate --no-input
+.venv/bin/python manage.py collectstatic --no-input >/dev/null
+echo
+echo "Demo accounts (synthetic data only):"
+.venv/bin/python manage.py create_demo_users
+echo
+echo "Open http://localhost:8000/ — Orthanc at $ORTHANC_URL (user $ORTHANC_USERNAME)."
+echo
+exec .venv/bin/honcho -f "$procfile" -d . start

@@ -1,0 +1,71 @@
+"""Small, honest DICOM for the skeleton's tests (the synthetic study generator makes the real ones)."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pynetdicom import AE
+
+
+def tiny_ct_study(
+    *,
+    slices: int = 4,
+    patient_name: str = "TEST^PATIENT",
+    patient_id: str = "PID-1",
+    accession: str = "ACC-1",
+    priority: str = "ROUTINE",
+    location: str = "OUTPATIENT CLINIC",
+    charset: str = "ISO_IR 192",
+    study_uid: str | None = None,
+) -> list[Dataset]:
+    study_uid = study_uid or generate_uid()
+    series_uid = generate_uid()
+    frame_uid = generate_uid()
+    datasets = []
+    for index in range(slices):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.SpecificCharacterSet = charset
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, frame_uid
+        ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = patient_name, patient_id, "19600102", "F"
+        ds.AccessionNumber = accession
+        ds.Modality, ds.BodyPartExamined = "CT", "CHEST"
+        ds.StudyDescription, ds.SeriesDescription = "CT CHEST LOW DOSE", "Axial 1.0"
+        ds.ReferringPhysicianName = "WHO^REFERRED"
+        ds.RequestedProcedurePriority = priority
+        ds.CurrentPatientLocation = location
+        ds.StudyDate, ds.StudyTime = "20261125", "101500"
+        ds.SeriesNumber, ds.InstanceNumber = 1, index + 1
+        ds.ImagePositionPatient = [-100.0, -100.0, -float(index)]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing, ds.SliceThickness = [0.8, 0.8], 1.0
+        ds.Rows = ds.Columns = 16
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+        ds.RescaleIntercept, ds.RescaleSlope = 0, 1
+        ds.PixelData = (np.full((16, 16), -1000 + index, dtype=np.int16)).tobytes()
+        datasets.append(ds)
+    return datasets
+
+
+def c_store(datasets: list[Dataset], *, host: str, port: int, called_aet: str = "ORTHANC") -> None:
+    """Send datasets over DICOM C-STORE, as a modality would; raise if any is refused."""
+    ae = AE(ae_title="TESTSCU")
+    for sop_class in {ds.SOPClassUID for ds in datasets}:
+        ae.add_requested_context(sop_class, ExplicitVRLittleEndian)
+    assoc = ae.associate(host, port, ae_title=called_aet)
+    if not assoc.is_established:
+        raise ConnectionError(f"association with {host}:{port} refused")
+    try:
+        for ds in datasets:
+            status = assoc.send_c_store(ds)
+            if not status or status.Status != 0x0000:
+                raise RuntimeError(f"C-STORE failed: {status}")
+    finally:
+        assoc.release()

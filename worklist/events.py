@@ -1,0 +1,36 @@
+"""Push study changes to connected browsers over the Channels layer.
+
+The websocket is a notification channel (Channels' layer is at-most-once): a client that
+reconnects re-reads the worklist over REST, so a lost message costs a refresh, not a study.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+WORKLIST_GROUP = "worklist"
+logger = logging.getLogger(__name__)
+
+
+def study_publish(study_id: int) -> None:
+    from worklist.models import Study
+    from worklist.serializers import StudySerializer
+
+    study = Study.objects.select_related("claimed_by").filter(pk=study_id).first()
+    if study is None:
+        return
+    message = {"type": "study.updated", "study": StudySerializer(study).data}
+    try:
+        async_to_sync(get_channel_layer().group_send)(WORKLIST_GROUP, _jsonable(message))
+    except Exception:  # noqa: BLE001 - a dead channel layer must not fail the change that was saved
+        logger.warning("could not publish update of study %s", study_id, exc_info=True)
+
+
+def _jsonable(message: dict) -> dict:
+    # DRF data holds OrderedDicts and ReturnDicts; msgpack in channels_redis wants plain types.
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(message, cls=JSONEncoder))

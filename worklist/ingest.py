@@ -1,0 +1,257 @@
+"""Ingestion: follow Orthanc's change feed and keep one Study row per StudyInstanceUID.
+
+The cursor is stored in the database and advanced only after the study it points past
+has been saved, so a crash anywhere re-reads a change instead of losing it. Saving a
+study is idempotent, so reading a change twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone as djtz
+
+from worklist import orthanc
+from worklist.models import IngestCursor, Series, Study, StudyStatus
+
+logger = logging.getLogger(__name__)
+
+CURSOR_NAME = "orthanc"
+# Derived objects (our own AI results among them) are stored in the study but are not images
+# to analyse: a new SR must not trigger another analysis.
+NON_IMAGE_MODALITIES = frozenset({"SR", "SEG", "PR", "KO", "REG", "DOC", "RWV", "PLAN"})
+
+
+@dataclass
+class SeriesMetadata:
+    series_instance_uid: str
+    orthanc_id: str
+    modality: str = ""
+    series_number: int | None = None
+    description: str = ""
+    body_part: str = ""
+    instance_count: int = 0
+
+
+@dataclass
+class StudyMetadata:
+    study_instance_uid: str
+    orthanc_id: str
+    patient_id: str = ""
+    patient_name: str = ""
+    patient_birth_date: date | None = None
+    patient_sex: str = ""
+    accession_number: str = ""
+    modality: str = ""
+    modalities: str = ""
+    body_part: str = ""
+    study_description: str = ""
+    referring_physician: str = ""
+    requested_priority: str = ""
+    patient_location: str = ""
+    study_datetime: datetime | None = None
+    arrived_at: datetime | None = None
+    series: list[SeriesMetadata] = field(default_factory=list)
+
+    @property
+    def image_instance_count(self) -> int:
+        return sum(s.instance_count for s in self.series if s.modality not in NON_IMAGE_MODALITIES)
+
+
+def parse_dicom_date(value: str | None) -> date | None:
+    value = (value or "").strip()
+    try:
+        return datetime.strptime(value[:8], "%Y%m%d").date() if len(value) >= 8 else None
+    except ValueError:
+        return None
+
+
+def parse_dicom_datetime(date_value: str | None, time_value: str | None) -> datetime | None:
+    day = parse_dicom_date(date_value)
+    if day is None:
+        return None
+    digits = (time_value or "").split(".")[0].strip().ljust(6, "0")[:6]
+    try:
+        moment = datetime.strptime(digits, "%H%M%S").time()
+    except ValueError:
+        moment = datetime.min.time()
+    return datetime.combine(day, moment, tzinfo=timezone.utc)
+
+
+def parse_orthanc_timestamp(value: str | None) -> datetime | None:
+    """Orthanc writes ReceptionDate / LastUpdate as 20261126T012345 (UTC)."""
+    try:
+        return datetime.strptime((value or "").strip(), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _text(tags: dict, key: str, limit: int = 200) -> str:
+    value = tags.get(key)
+    if isinstance(value, list):  # multi-valued in simplified tags
+        value = "\\".join(str(v) for v in value)
+    return str(value or "").strip()[:limit]
+
+
+def _main_modality(series: list[SeriesMetadata]) -> tuple[str, str]:
+    image_series = [s for s in series if s.modality not in NON_IMAGE_MODALITIES]
+    counts: dict[str, int] = {}
+    for s in image_series or series:
+        counts[s.modality] = counts.get(s.modality, 0) + s.instance_count
+    main = max(counts, key=lambda m: counts[m]) if counts else ""
+    return main, "\\".join(sorted(m for m in {s.modality for s in series} if m))
+
+
+def parse_study_metadata(study: dict, series: list[dict], tags: dict, reception: str | None) -> StudyMetadata:
+    """Turn Orthanc's JSON for a study into the fields the worklist keeps. Missing tags give blanks."""
+    main_study = study.get("MainDicomTags", {})
+    patient = study.get("PatientMainDicomTags", {})
+    parsed_series = []
+    for s in series:
+        tags_s = s.get("MainDicomTags", {})
+        try:
+            number = int(str(tags_s.get("SeriesNumber", "")).strip())
+        except ValueError:
+            number = None
+        parsed_series.append(
+            SeriesMetadata(
+                series_instance_uid=tags_s.get("SeriesInstanceUID", s["ID"]),
+                orthanc_id=s["ID"],
+                modality=_text(tags_s, "Modality", 16),
+                series_number=number,
+                description=_text(tags_s, "SeriesDescription"),
+                body_part=_text(tags_s, "BodyPartExamined", 64),
+                instance_count=len(s.get("Instances", [])),
+            )
+        )
+    main_modality, all_modalities = _main_modality(parsed_series)
+    body_part = _text(tags, "BodyPartExamined", 64) or next((s.body_part for s in parsed_series if s.body_part), "")
+    return StudyMetadata(
+        study_instance_uid=main_study.get("StudyInstanceUID") or tags.get("StudyInstanceUID") or study["ID"],
+        orthanc_id=study["ID"],
+        patient_id=_text(patient, "PatientID", 64) or _text(tags, "PatientID", 64),
+        patient_name=_text(patient, "PatientName") or _text(tags, "PatientName"),
+        patient_birth_date=parse_dicom_date(patient.get("PatientBirthDate") or tags.get("PatientBirthDate")),
+        patient_sex=_text(patient, "PatientSex", 16) or _text(tags, "PatientSex", 16),
+        accession_number=_text(main_study, "AccessionNumber", 64),
+        modality=main_modality,
+        modalities=all_modalities,
+        body_part=body_part,
+        study_description=_text(main_study, "StudyDescription"),
+        referring_physician=_text(main_study, "ReferringPhysicianName") or _text(tags, "ReferringPhysicianName"),
+        requested_priority=_text(tags, "RequestedProcedurePriority", 16).upper(),
+        patient_location=_text(tags, "CurrentPatientLocation"),
+        study_datetime=parse_dicom_datetime(main_study.get("StudyDate"), main_study.get("StudyTime")),
+        arrived_at=parse_orthanc_timestamp(reception) or parse_orthanc_timestamp(study.get("LastUpdate")),
+        series=parsed_series,
+    )
+
+
+def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
+    """Create or update the study and its series; True when its images are new or changed."""
+    from worklist.services import study_prioritise, study_publish_on_commit
+
+    fields = {
+        name: getattr(meta, name)
+        for name in (
+            "orthanc_id patient_id patient_name patient_birth_date patient_sex accession_number modality "
+            "modalities body_part study_description referring_physician requested_priority patient_location "
+            "study_datetime"
+        ).split()
+    }
+    with transaction.atomic():
+        study = Study.objects.select_for_update().filter(study_instance_uid=meta.study_instance_uid).first()
+        created = study is None
+        if created:
+            study = Study(
+                study_instance_uid=meta.study_instance_uid,
+                arrived_at=meta.arrived_at or djtz.now(),
+                status=StudyStatus.RECEIVED,
+                status_changed_at=djtz.now(),
+            )
+        images_changed = created or study.instance_count != meta.image_instance_count
+        for name, value in fields.items():
+            setattr(study, name, value)
+        study.series_count = len([s for s in meta.series if s.modality not in NON_IMAGE_MODALITIES])
+        study.instance_count = meta.image_instance_count
+        study_prioritise(study)
+        study.save()
+        for s in meta.series:
+            Series.objects.update_or_create(
+                series_instance_uid=s.series_instance_uid,
+                defaults={
+                    "study": study,
+                    "orthanc_id": s.orthanc_id,
+                    "modality": s.modality,
+                    "series_number": s.series_number,
+                    "description": s.description,
+                    "body_part": s.body_part,
+                    "instance_count": s.instance_count,
+                },
+            )
+        if images_changed:
+            from inference.services import analysis_request
+
+            analysis_request(study)
+        study_publish_on_commit(study.pk)
+    return study, images_changed
+
+
+def study_ingest(orthanc_study_id: str) -> Study | None:
+    """Read one study from the archive and save it; None if the archive no longer has it."""
+    try:
+        documents = orthanc.study_documents(orthanc_study_id)
+    except orthanc.OrthancNotFound:
+        logger.warning("study %s announced by Orthanc is gone; skipped", orthanc_study_id)
+        return None
+    meta = parse_study_metadata(*documents)
+    try:
+        study, images_changed = _save_study(meta)
+    except IntegrityError:
+        # Another ingester saved the same study at the same moment: update it instead.
+        study, images_changed = _save_study(meta)
+    logger.info(
+        "ingested study %s (%s, %d images%s)",
+        study.pk,
+        study.modality,
+        study.instance_count,
+        ", queued for analysis" if images_changed else "",
+    )
+    return study
+
+
+def _cursor_advance(seq: int) -> None:
+    IngestCursor.objects.filter(name=CURSOR_NAME, last_seq__lt=seq).update(last_seq=seq)
+
+
+def _archive_was_reset(cursor_seq: int) -> bool:
+    """True when the archive's newest change is older than our cursor (a new, empty Orthanc)."""
+    newest = orthanc.get_json("changes?last")
+    return int(newest.get("Last", 0)) < cursor_seq
+
+
+def orthanc_changes_follow(*, page_size: int = 200, max_pages: int = 50) -> int:
+    """Ingest every study that became stable since the stored cursor. Returns how many."""
+    cursor, _ = IngestCursor.objects.get_or_create(name=CURSOR_NAME)
+    seq = cursor.last_seq
+    ingested = 0
+    for _ in range(max_pages):
+        changes, last, done = orthanc.changes_since(seq, limit=page_size)
+        if not changes and seq and _archive_was_reset(seq):
+            logger.warning("Orthanc change feed restarted below cursor %d; re-reading from 0", seq)
+            IngestCursor.objects.filter(name=CURSOR_NAME).update(last_seq=0)
+            seq = 0
+            continue
+        for change in changes:
+            if change.get("ChangeType") == "StableStudy":
+                study_ingest(change["ID"])
+                ingested += 1
+                _cursor_advance(change["Seq"])
+            seq = change["Seq"]
+        _cursor_advance(seq)
+        if done:
+            break
+    return ingested

@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.db import models
+
+
+class StudyStatus(models.TextChoices):
+    """Where a study is in the analysis pipeline (reading has its own state)."""
+
+    RECEIVED = "received", "Received"
+    QUEUED = "queued", "Queued for AI"
+    ANALYSING = "analysing", "AI analysing"
+    ANALYSED = "analysed", "AI analysed"
+    AI_FAILED = "ai_failed", "AI failed"
+    NO_AI = "no_ai", "No AI for this study type"
+
+
+class ReadingState(models.TextChoices):
+    UNREAD = "unread", "Unread"
+    IN_PROGRESS = "in_progress", "Being read"
+    REPORTED = "reported", "Reported"
+
+
+class Study(models.Model):
+    """One imaging study as the worklist knows it; the pixels stay in Orthanc."""
+
+    study_instance_uid = models.CharField(max_length=64, unique=True)
+    orthanc_id = models.CharField(max_length=64, unique=True)
+
+    patient_id = models.CharField(max_length=64, blank=True)
+    patient_name = models.CharField(max_length=200, blank=True)
+    patient_birth_date = models.DateField(null=True, blank=True)
+    patient_sex = models.CharField(max_length=16, blank=True)
+
+    accession_number = models.CharField(max_length=64, blank=True)
+    modality = models.CharField(max_length=16, blank=True, help_text="Main modality of the study")
+    modalities = models.CharField(max_length=64, blank=True, help_text="All modalities, backslash separated")
+    body_part = models.CharField(max_length=64, blank=True)
+    study_description = models.CharField(max_length=200, blank=True)
+    referring_physician = models.CharField(max_length=200, blank=True)
+    requested_priority = models.CharField(max_length=16, blank=True)
+    patient_location = models.CharField(max_length=200, blank=True)
+
+    study_datetime = models.DateTimeField(null=True, blank=True, help_text="Acquisition (StudyDate/Time)")
+    arrived_at = models.DateTimeField(help_text="When the first image reached the archive")
+    ingested_at = models.DateTimeField(auto_now_add=True)
+    series_count = models.PositiveIntegerField(default=0)
+    instance_count = models.PositiveIntegerField(default=0)
+
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.RECEIVED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True)
+    # Analysis bookkeeping: each request bumps the generation; a task analyses one generation
+    # once, so a redelivered or swept task never duplicates finished work.
+    analysis_generation = models.PositiveIntegerField(default=0)
+    analysed_generation = models.PositiveIntegerField(default=0)
+    analysis_attempts = models.PositiveSmallIntegerField(default=0)
+    ai_headline = models.CharField(max_length=300, blank=True)
+    ai_suspicion = models.FloatField(null=True, blank=True)
+
+    urgency_code = models.CharField(max_length=32, blank=True)
+    urgency_name = models.CharField(max_length=64, blank=True)
+    urgency_rank = models.PositiveSmallIntegerField(default=99)
+    due_at = models.DateTimeField(null=True, blank=True)
+    priority_reason = models.CharField(max_length=300, blank=True)
+    escalation = models.CharField(max_length=16, default="none")
+
+    reading_state = models.CharField(max_length=16, choices=ReadingState.choices, default=ReadingState.UNREAD)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_studies"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_touched_at = models.DateTimeField(null=True, blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["reading_state", "due_at"], name="study_worklist_order"),
+            models.Index(fields=["status", "status_changed_at"], name="study_pipeline_state"),
+            models.Index(fields=["patient_id"], name="study_patient"),
+            models.Index(fields=["accession_number"], name="study_accession"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Study {self.pk} {self.modality} {self.accession_number}"
+
+
+class Series(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="series")
+    series_instance_uid = models.CharField(max_length=64, unique=True)
+    orthanc_id = models.CharField(max_length=64, unique=True)
+    modality = models.CharField(max_length=16, blank=True)
+    series_number = models.IntegerField(null=True, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    body_part = models.CharField(max_length=64, blank=True)
+    instance_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["series_number", "id"]
+        verbose_name_plural = "series"
+
+
+class IngestCursor(models.Model):
+    """Position in Orthanc's /changes feed; advanced only after a study is saved."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class AuditEvent(models.Model):
+    """Who looked at or changed what, when and from where."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=64)
+    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.SET_NULL)
+    detail = models.CharField(max_length=300, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]

@@ -1,0 +1,62 @@
+from datetime import date
+
+from rest_framework import serializers
+
+from inference.models import AnalysisRun
+from worklist.models import Series, Study
+
+
+def age_in_years(birth: date | None, on: date) -> int | None:
+    if birth is None:
+        return None
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+class StudySerializer(serializers.ModelSerializer):
+    """One worklist row; the websocket pushes exactly this shape."""
+
+    claimed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    patient_age = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Study
+        fields = [
+            "id", "study_instance_uid", "accession_number",
+            "patient_id", "patient_name", "patient_birth_date", "patient_sex", "patient_age",
+            "modality", "modalities", "body_part", "study_description", "referring_physician",
+            "requested_priority", "patient_location", "study_datetime", "arrived_at",
+            "series_count", "instance_count",
+            "status", "status_reason", "ai_headline", "ai_suspicion",
+            "urgency_code", "urgency_name", "urgency_rank", "due_at", "priority_reason", "escalation",
+            "reading_state", "claimed_by", "claimed_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_patient_age(self, study: Study) -> int | None:
+        on = (study.study_datetime or study.arrived_at).date()
+        return age_in_years(study.patient_birth_date, on)
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Series
+        fields = ["id", "series_instance_uid", "modality", "series_number", "description", "body_part",
+                  "instance_count"]
+        read_only_fields = fields
+
+
+class AnalysisRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnalysisRun
+        fields = ["model_name", "model_version", "status", "started_at", "finished_at", "error", "suspicion",
+                  "category", "headline", "result", "inference_seconds"]
+        read_only_fields = fields
+
+
+class StudyDetailSerializer(StudySerializer):
+    series = SeriesSerializer(many=True, read_only=True)
+    analyses = AnalysisRunSerializer(many=True, read_only=True)
+
+    class Meta(StudySerializer.Meta):
+        fields = StudySerializer.Meta.fields + ["series", "analyses"]
+        read_only_fields = fields

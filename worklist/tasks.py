@@ -1,0 +1,31 @@
+"""Periodic ingestion from the archive's change feed."""
+
+import logging
+
+import redis
+from celery import shared_task
+from django.conf import settings
+
+from worklist.ingest import orthanc_changes_follow
+from worklist.orthanc import OrthancUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=False)
+def follow_orthanc_changes() -> int:
+    # One follower at a time; if the lock is lost (Redis restarted) two may overlap, which
+    # idempotent ingestion tolerates.
+    lock = redis.Redis.from_url(settings.REDIS_URL).lock("lock:follow-orthanc-changes", timeout=600)
+    if not lock.acquire(blocking=False):
+        return 0
+    try:
+        return orthanc_changes_follow()
+    except OrthancUnavailable as exc:
+        logger.warning("change feed not read: %s", exc)
+        return 0
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.RedisError:
+            pass
