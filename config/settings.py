@@ -140,6 +140,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStatusEnum": "worklist.models.StudyStatus",
+        "AnalysisStatusEnum": "inference.models.AnalysisStatus",
+    },
 }
 
 # --- Redis: Celery broker and the Channels layer ---
