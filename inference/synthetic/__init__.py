@@ -1,0 +1,12 @@
+"""Synthetic DICOM studies with known ground truth (no patient data involved).
+
+    from inference.synthetic import generate_study
+    study = generate_study("chest_ct", seed=7, matrix=512, protocol="screening")
+"""
+
+from __future__ import annotations
+
+from .generate import STUDY_KINDS, generate_study
+from .study import SyntheticStudy
+
+__all__ = ["STUDY_KINDS", "SyntheticStudy", "generate_study"]
