@@ -6,6 +6,7 @@ class Role(models.TextChoices):
     RADIOLOGIST = "radiologist", "Radiologist"
     MANAGER = "manager", "Department manager"
     CLINICIAN = "clinician", "Referring clinician"
+    INTERFACE = "interface", "System interface (RIS orders)"
 
 
 class User(AbstractUser):

@@ -24,3 +24,10 @@ class ReadsWorklist(BasePermission):
 class IsManager(BasePermission):
     def has_permission(self, request, view) -> bool:
         return user_has_role(request.user, Role.MANAGER)
+
+
+class SendsOrders(BasePermission):
+    """The RIS interface account (and managers, for manual corrections) may post orders."""
+
+    def has_permission(self, request, view) -> bool:
+        return user_has_role(request.user, Role.INTERFACE, Role.MANAGER)

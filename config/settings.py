@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(env_float("INGEST_POLL_SECONDS", 1.0)),
         "options": {"expires": 10},
     },
+    "escalate-overdue-studies": {
+        "task": "worklist.tasks.escalate_overdue_studies",
+        "schedule": schedule(env_float("ESCALATION_SECONDS", 60.0)),
+        "options": {"expires": 60},
+    },
     "sweep-stalled-analyses": {
         "task": "inference.tasks.sweep_stalled_analyses",
         "schedule": schedule(env_float("SWEEP_SECONDS", 60.0)),

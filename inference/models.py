@@ -26,7 +26,9 @@ class AnalysisRun(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["study", "model_name", "model_version"], name="one_result_per_model_version")
+            models.UniqueConstraint(
+                fields=["study", "model_name", "model_version"], name="one_result_per_model_version"
+            )
         ]
 
     def __str__(self) -> str:

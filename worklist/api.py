@@ -4,14 +4,24 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsRadiologist, ReadsWorklist
-from worklist.models import ReadingState, Study, StudyStatus
+from accounts.permissions import IsRadiologist, ReadsWorklist, SendsOrders
+from worklist.hl7_orders import Hl7OrderError
+from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.selectors import worklist_studies
-from worklist.serializers import StudyDetailSerializer, StudySerializer
-from worklist.services import StudyClaimedByOther, StudyNotClaimable, audit_record, study_claim, study_release
+from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySerializer
+from worklist.services import (
+    StudyClaimedByOther,
+    StudyNotClaimable,
+    alert_acknowledge,
+    audit_record,
+    order_receive,
+    study_claim,
+    study_release,
+)
 
 
 class WorklistApi(APIView):
@@ -90,3 +100,56 @@ class StudyReleaseApi(APIView):
             return Response({"detail": f"Study is being read by {exc}."}, status=status.HTTP_409_CONFLICT)
         audit_record(user=request.user, action="study.release", study=study, request=request)
         return Response(StudySerializer(study).data)
+
+
+class Hl7Parser(BaseParser):
+    """HL7 v2 ER7 text, as a RIS interface engine posts it."""
+
+    media_type = "application/hl7-v2"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> str:
+        return stream.read().decode("utf-8", errors="replace")
+
+
+class PlainTextParser(Hl7Parser):
+    media_type = "text/plain"
+
+
+class Hl7OrderApi(APIView):
+    permission_classes = [SendsOrders]
+    parser_classes = [Hl7Parser, PlainTextParser]
+
+    @extend_schema(
+        request={"application/hl7-v2": str, "text/plain": str},
+        responses={200: OpenApiResponse(description="AA: order stored"),
+                   400: OpenApiResponse(description="AE: the reason the message was refused")},
+        summary="Receive an imaging order (HL7 v2 ORM^O01 / OMI^O23) from the RIS",
+    )
+    def post(self, request):
+        message = request.data if isinstance(request.data, str) else ""
+        try:
+            order = order_receive(message=message)
+        except Hl7OrderError as exc:
+            return Response({"ack": "AE", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        audit_record(user=request.user, action="order.receive", detail=order.accession_number, request=request)
+        return Response({"ack": "AA", "accession_number": order.accession_number, "priority": order.priority})
+
+
+class AlertListApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(responses=AlertSerializer(many=True), summary="Open (unacknowledged) alerts")
+    def get(self, request):
+        alerts = Alert.objects.filter(acknowledged_at__isnull=True).select_related("study", "study__claimed_by")
+        return Response(AlertSerializer(alerts, many=True).data)
+
+
+class AlertAcknowledgeApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(request=None, responses=AlertSerializer, summary="Acknowledge an alert")
+    def post(self, request, alert_id: int):
+        get_object_or_404(Alert, pk=alert_id)
+        alert = alert_acknowledge(alert_id=alert_id, user=request.user)
+        audit_record(user=request.user, action="alert.acknowledge", study=alert.study, request=request)
+        return Response(AlertSerializer(alert).data)

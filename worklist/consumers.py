@@ -2,8 +2,8 @@
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.permissions import user_has_role
 from accounts.models import Role
+from accounts.permissions import user_has_role
 from worklist.events import WORKLIST_GROUP
 
 # Close codes in the application range (4000-4999) so the browser can tell why.
@@ -34,3 +34,6 @@ class WorklistConsumer(AsyncJsonWebsocketConsumer):
 
     async def study_updated(self, event):
         await self.send_json({"type": "study.updated", "study": event["study"]})
+
+    async def alert_raised(self, event):
+        await self.send_json({"type": "alert.raised", "alert": event["alert"]})

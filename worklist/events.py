@@ -27,6 +27,21 @@ def study_publish(study_id: int) -> None:
         logger.warning("could not publish update of study %s", study_id, exc_info=True)
 
 
+def alert_publish(alert_id: int) -> None:
+    from worklist.models import Alert
+    from worklist.serializers import AlertSerializer
+
+    alert = Alert.objects.select_related("study").filter(pk=alert_id).first()
+    if alert is None:
+        return
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            WORKLIST_GROUP, _jsonable({"type": "alert.raised", "alert": AlertSerializer(alert).data})
+        )
+    except Exception:  # noqa: BLE001 - the alert is stored; the page also lists open alerts over REST
+        logger.warning("could not publish alert %s", alert_id, exc_info=True)
+
+
 def _jsonable(message: dict) -> dict:
     # DRF data holds OrderedDicts and ReturnDicts; msgpack in channels_redis wants plain types.
     import json

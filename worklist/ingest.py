@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
@@ -78,13 +78,13 @@ def parse_dicom_datetime(date_value: str | None, time_value: str | None) -> date
         moment = datetime.strptime(digits, "%H%M%S").time()
     except ValueError:
         moment = datetime.min.time()
-    return datetime.combine(day, moment, tzinfo=timezone.utc)
+    return datetime.combine(day, moment, tzinfo=UTC)
 
 
 def parse_orthanc_timestamp(value: str | None) -> datetime | None:
     """Orthanc writes ReceptionDate / LastUpdate as 20261126T012345 (UTC)."""
     try:
-        return datetime.strptime((value or "").strip(), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+        return datetime.strptime((value or "").strip(), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         return None
 

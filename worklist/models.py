@@ -98,6 +98,49 @@ class Series(models.Model):
         ordering = ["series_number", "id"]
         verbose_name_plural = "series"
 
+    def __str__(self) -> str:
+        return f"Series {self.series_number} {self.modality} of study {self.study_id}"
+
+
+class Order(models.Model):
+    """An imaging order from the RIS (HL7 v2), joined to its study by accession number."""
+
+    accession_number = models.CharField(max_length=64, unique=True)
+    order_control = models.CharField(max_length=4, blank=True, help_text="HL7 ORC-1: NW, XO, CA…")
+    priority = models.CharField(max_length=8, blank=True, help_text="HL7 table 0027: S, A, R, P, T…")
+    patient_id = models.CharField(max_length=64, blank=True)
+    patient_class = models.CharField(max_length=4, blank=True, help_text="HL7 PV1-2: E, I, O…")
+    patient_location = models.CharField(max_length=200, blank=True)
+    referring_physician = models.CharField(max_length=200, blank=True)
+    procedure = models.CharField(max_length=200, blank=True)
+    message_control_id = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Order {self.accession_number} ({self.priority or 'no priority'})"
+
+
+class Alert(models.Model):
+    """Something a person must act on, pushed live and kept until acknowledged."""
+
+    class Kind(models.TextChoices):
+        AI_CRITICAL_UNOPENED = "ai_critical_unopened", "AI-critical study not opened within target"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="alerts")
+    message = models.CharField(max_length=300)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "study"], name="one_alert_per_kind_and_study")]
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: study {self.study_id}"
+
 
 class IngestCursor(models.Model):
     """Position in Orthanc's /changes feed; advanced only after a study is saved."""
@@ -105,6 +148,9 @@ class IngestCursor(models.Model):
     name = models.CharField(max_length=32, primary_key=True)
     last_seq = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at change {self.last_seq}"
 
 
 class AuditEvent(models.Model):
@@ -119,3 +165,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.user_id} {self.action}"

@@ -3,7 +3,7 @@ from datetime import date
 from rest_framework import serializers
 
 from inference.models import AnalysisRun
-from worklist.models import Series, Study
+from worklist.models import Alert, Series, Study
 
 
 def age_in_years(birth: date | None, on: date) -> int | None:
@@ -59,4 +59,14 @@ class StudyDetailSerializer(StudySerializer):
 
     class Meta(StudySerializer.Meta):
         fields = StudySerializer.Meta.fields + ["series", "analyses"]
+        read_only_fields = fields
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    study = StudySerializer(read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = ["id", "kind", "message", "raised_at", "acknowledged_by", "acknowledged_at", "study"]
         read_only_fields = fields

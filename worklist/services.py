@@ -17,8 +17,9 @@ from accounts.models import Role
 from inference.models import AnalysisStatus
 from triage.priority import AiResult, StudyFacts, prioritise
 from triage.selectors import urgency_targets
-from worklist.events import study_publish
-from worklist.models import AuditEvent, ReadingState, Study, StudyStatus
+from worklist.events import alert_publish, study_publish
+from worklist.hl7_orders import parse_hl7_order
+from worklist.models import Alert, AuditEvent, Order, ReadingState, Study, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +41,18 @@ def study_facts(study: Study) -> StudyFacts:
                      headline=run.headline or None)
             for run in study.analyses.filter(status=AnalysisStatus.DONE)
         )
+    order = Order.objects.filter(accession_number=study.accession_number).first() if study.accession_number else None
+    ai_status = study.status
+    if study.status == StudyStatus.AI_FAILED and study.status_reason:
+        ai_status = f"{study.status}: {study.status_reason}"
     return StudyFacts(
         arrived_at=study.arrived_at,
         requested_priority=study.requested_priority or None,
-        patient_location=study.patient_location or None,
+        # The modality's header wins; the RIS order fills what the images lack.
+        patient_location=study.patient_location or (order.patient_location if order else None) or None,
+        hl7_priority=(order.priority or None) if order else None,
         ai_findings=ai_results,
-        ai_status=study.status,
+        ai_status=ai_status,
     )
 
 
@@ -136,10 +143,25 @@ def study_release(*, study_id: int, user) -> Study:
     return study
 
 
-def studies_reprioritise(*, now: datetime | None = None) -> int:
-    """Recompute every open study's priority (targets changed, or time moved on). Returns how many changed."""
+def order_receive(*, message: str) -> Order:
+    """Store an HL7 order (new or changed) and re-prioritise the study it belongs to, if it arrived."""
+    parsed = parse_hl7_order(message)
+    fields = {name: getattr(parsed, name) for name in (
+        "order_control", "priority", "patient_id", "patient_class", "patient_location", "referring_physician",
+        "procedure", "message_control_id")}
+    with transaction.atomic():
+        order, _ = Order.objects.update_or_create(accession_number=parsed.accession_number, defaults=fields)
+        study_ids = list(Study.objects.filter(accession_number=parsed.accession_number).values_list("pk", flat=True))
+    studies_reprioritise(study_ids=study_ids)
+    return order
+
+
+def studies_reprioritise(*, now: datetime | None = None, study_ids: list[int] | None = None) -> int:
+    """Recompute open studies' priority (order or targets changed, time moved on). Returns how many changed."""
     changed = 0
     open_ids = Study.objects.exclude(reading_state=ReadingState.REPORTED).values_list("pk", flat=True)
+    if study_ids is not None:
+        open_ids = open_ids.filter(pk__in=study_ids)
     for study_id in open_ids.iterator():
         with transaction.atomic():
             study = Study.objects.select_for_update().get(pk=study_id)
@@ -148,6 +170,40 @@ def studies_reprioritise(*, now: datetime | None = None) -> int:
                 study_publish_on_commit(study.pk)
                 changed += 1
     return changed
+
+
+def escalations_check(*, now: datetime | None = None) -> dict[str, int]:
+    """Periodic: refresh near/overdue marks, and alert on AI-critical studies nobody opened in time.
+
+    "Opened" means claimed for reading; an AI-critical study still unread at its due time is
+    announced to everyone on the worklist (the radiologists on duty) once.
+    """
+    now = now or timezone.now()
+    changed = studies_reprioritise(now=now)
+    overdue = Study.objects.filter(
+        urgency_code="ai_critical", reading_state=ReadingState.UNREAD, due_at__lte=now
+    ).exclude(alerts__kind=Alert.Kind.AI_CRITICAL_UNOPENED)
+    raised = 0
+    for study in overdue:
+        minutes = int((now - study.arrived_at).total_seconds() // 60)
+        with transaction.atomic():
+            alert, created = Alert.objects.get_or_create(
+                kind=Alert.Kind.AI_CRITICAL_UNOPENED, study=study,
+                defaults={"message": f"AI-critical study unopened after {minutes} min: {study.ai_headline}"[:300]},
+            )
+            if created:
+                alert_id = alert.pk
+                transaction.on_commit(lambda alert_id=alert_id: alert_publish(alert_id))
+                raised += 1
+    if raised:
+        logger.warning("escalation: %d AI-critical studies unopened past their target", raised)
+    return {"reprioritised": changed, "alerts": raised}
+
+
+def alert_acknowledge(*, alert_id: int, user) -> Alert:
+    now = timezone.now()
+    Alert.objects.filter(pk=alert_id, acknowledged_at__isnull=True).update(acknowledged_by=user, acknowledged_at=now)
+    return Alert.objects.select_related("study", "acknowledged_by").get(pk=alert_id)
 
 
 def audit_record(*, user, action: str, study: Study | None = None, detail: str = "", request=None) -> None:
@@ -160,16 +216,3 @@ def audit_record(*, user, action: str, study: Study | None = None, detail: str =
         remote_addr=remote,
     )
 
-
-__all__ = [
-    "StudyClaimedByOther",
-    "StudyNotClaimable",
-    "StudyStatus",
-    "audit_record",
-    "study_claim",
-    "study_prioritise",
-    "study_publish_on_commit",
-    "study_release",
-    "study_set_status",
-    "studies_reprioritise",
-]

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from worklist.ingest import orthanc_changes_follow
 from worklist.orthanc import OrthancUnavailable
+from worklist.services import escalations_check
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +30,8 @@ def follow_orthanc_changes() -> int:
             lock.release()
         except redis.exceptions.RedisError:
             pass
+
+
+@shared_task
+def escalate_overdue_studies() -> dict:
+    return escalations_check()

@@ -7,4 +7,7 @@ urlpatterns = [
     path("studies/<int:study_id>/", api.StudyDetailApi.as_view(), name="api-study"),
     path("studies/<int:study_id>/claim/", api.StudyClaimApi.as_view(), name="api-study-claim"),
     path("studies/<int:study_id>/release/", api.StudyReleaseApi.as_view(), name="api-study-release"),
+    path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
+    path("alerts/<int:alert_id>/acknowledge/", api.AlertAcknowledgeApi.as_view(), name="api-alert-ack"),
+    path("orders/hl7/", api.Hl7OrderApi.as_view(), name="api-orders-hl7"),
 ]

@@ -50,7 +50,7 @@ def test_two_concurrent_claims_exactly_one_wins(api_as, radiologist, other_radio
         barrier = threading.Barrier(2)
         codes: dict[str, int] = {}
 
-        def claim(user):
+        def claim(user, study=study, barrier=barrier, codes=codes):
             client = api_as(user)
             barrier.wait()
             try:

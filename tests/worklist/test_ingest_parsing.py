@@ -1,6 +1,6 @@
 """Reading Orthanc's JSON into worklist fields: complete, tolerant of missing tags, non-ASCII intact."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from worklist.ingest import parse_dicom_datetime, parse_study_metadata
 
@@ -37,8 +37,8 @@ def test_it_reads_every_worklist_field():
     assert meta.requested_priority == "STAT"
     assert meta.patient_location == "EMERGENCY DEPT"
     assert meta.referring_physician == "Doe^Jane"
-    assert meta.study_datetime == datetime(2026, 11, 25, 10, 15, tzinfo=timezone.utc)
-    assert meta.arrived_at == datetime(2026, 11, 25, 10, 16, 12, tzinfo=timezone.utc)
+    assert meta.study_datetime == datetime(2026, 11, 25, 10, 15, tzinfo=UTC)
+    assert meta.arrived_at == datetime(2026, 11, 25, 10, 16, 12, tzinfo=UTC)
 
 
 def test_derived_objects_are_not_counted_as_images():
@@ -54,11 +54,11 @@ def test_missing_order_fields_give_blanks_not_errors():
     meta = parse_study_metadata(study, series, {}, None)
     assert meta.requested_priority == "" and meta.patient_location == ""
     assert meta.body_part == "CHEST"  # from the series when the instance lacks it
-    assert meta.arrived_at == datetime(2026, 11, 25, 10, 17, tzinfo=timezone.utc)  # falls back to LastUpdate
+    assert meta.arrived_at == datetime(2026, 11, 25, 10, 17, tzinfo=UTC)  # falls back to LastUpdate
 
 
 def test_dicom_dates_and_times_parse_leniently():
-    assert parse_dicom_datetime("20260101", "0930") == datetime(2026, 1, 1, 9, 30, tzinfo=timezone.utc)
-    assert parse_dicom_datetime("20260101", "") == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert parse_dicom_datetime("20260101", "0930") == datetime(2026, 1, 1, 9, 30, tzinfo=UTC)
+    assert parse_dicom_datetime("20260101", "") == datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_dicom_datetime("", "101010") is None
     assert parse_dicom_datetime("2026", "101010") is None
