@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -25,13 +26,15 @@ def api_get(server_url: str, cookie: str, path: str, **params):
     return response.json()
 
 
+@contextlib.contextmanager
 def open_worklist_socket(server_url: str, cookie: str):
+    """A logged-in websocket on /ws/worklist/, past its hello message."""
     ws_url = server_url.replace("http://", "ws://") + "/ws/worklist/"
-    socket = connect(ws_url, origin=server_url, additional_headers={"Cookie": f"sessionid={cookie}"},
-                     open_timeout=10)
-    hello = json.loads(socket.recv(timeout=10))
-    assert hello["type"] == "hello"
-    return socket
+    with connect(ws_url, origin=server_url, additional_headers={"Cookie": f"sessionid={cookie}"},
+                 open_timeout=10) as socket:
+        hello = json.loads(socket.recv(timeout=10))
+        assert hello["type"] == "hello"
+        yield socket
 
 
 def collect_messages(socket, *, until, timeout: float) -> list[dict]:

@@ -20,20 +20,19 @@ def send(datasets):
 
 def test_a_study_sent_over_dicom_reaches_the_api_and_the_websocket(orthanc, celery_worker, web_server, radiologist):
     cookie = session_cookie(radiologist)
-    socket = open_worklist_socket(web_server.url, cookie)
     study = tiny_ct_study(patient_name="王^小明", accession="ACC-WS-1", priority="STAT",
                           location="EMERGENCY DEPT")
     uid = study[0].StudyInstanceUID
 
-    send(study)
-    sent_at = time.monotonic()
-    messages = collect_messages(
-        socket,
-        until=lambda ms: any(m["type"] == "study.updated" and m["study"]["study_instance_uid"] == uid
-                             and m["study"]["status"] == "no_ai" for m in ms),
-        timeout=30,
-    )
-    socket.close()
+    with open_worklist_socket(web_server.url, cookie) as socket:
+        send(study)
+        sent_at = time.monotonic()
+        messages = collect_messages(
+            socket,
+            until=lambda ms: any(m["type"] == "study.updated" and m["study"]["study_instance_uid"] == uid
+                                 and m["study"]["status"] == "no_ai" for m in ms),
+            timeout=30,
+        )
     pushed = [m["study"] for m in messages if m["type"] == "study.updated"]
     assert pushed[0]["study_instance_uid"] == uid
     # Every pipeline step is pushed, in order, ending with the honest "no AI" answer.
