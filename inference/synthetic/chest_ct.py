@@ -164,6 +164,27 @@ def in_lung(an: Anatomy, points: np.ndarray) -> np.ndarray:
     return lung & _static_allowed(an, x, y)
 
 
+def in_lung_point(an: Anatomy, p: np.ndarray) -> bool:
+    """Scalar twin of in_lung (same formulas in plain floats): tree growth calls it thousands of times."""
+    x, y, z = float(p[0]), float(p[1]), float(p[2])
+    if (x / an.cav_a) ** 2 + (y / an.cav_b) ** 2 >= 1:
+        return False
+    if (x / an.med_w) ** 2 + ((y + 0.1 * an.cav_b) / an.cav_b) ** 2 < 1:
+        return False
+    if x ** 2 + (y - an.spine_y) ** 2 < (an.spine_r + 5) ** 2:
+        return False
+    (hx, hy, hz), (ha, hb, hc) = an.heart_c, an.heart_r
+    if ((x - hx) / ha) ** 2 + ((y - hy) / hb) ** 2 + ((z - hz) / hc) ** 2 < 1:
+        return False
+    s = float(_lung_scale(an, z))
+    for side, dome in ((-1, an.dome_h[0]), (1, an.dome_h[1])):
+        u2 = ((x - side * an.lung_x) / an.lung_a) ** 2
+        v2 = ((y - an.lung_y) / an.lung_b) ** 2
+        if u2 + v2 < s * s and z > an.z_base + dome * min(max(1 - u2 - v2, 0.0), 1.0):
+            return True
+    return False
+
+
 def _template(an: Anatomy, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The slice-independent layers: body, fat, muscle, mediastinal fat, spine, aorta, table."""
     img = np.full(np.broadcast_shapes(x.shape, y.shape), HU_AIR, dtype=np.float32)
@@ -257,9 +278,14 @@ def _draw_ribs(img: np.ndarray, x: np.ndarray, y: np.ndarray, an: Anatomy, z: fl
 Segment = tuple[np.ndarray, np.ndarray, float, float]
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # np.cross has a large fixed overhead for 3-vectors.
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
 def _rotate(v: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
     """Rodrigues rotation of v about a unit axis."""
-    return (v * np.cos(angle) + np.cross(axis, v) * np.sin(angle)
+    return (v * np.cos(angle) + _cross(axis, v) * np.sin(angle)
             + axis * float(axis @ v) * (1 - np.cos(angle)))
 
 
@@ -282,7 +308,7 @@ def grow_tree(rng: np.random.Generator, an: Anatomy, start: np.ndarray, directio
         if gen > 0:
             # A branch about to leave the lung bends back in or shortens, as real ones taper along the pleura.
             for attempt in range(6):
-                if in_lung(an, p1)[0]:
+                if in_lung_point(an, p1):
                     break
                 d = _unit(d + 0.6 * _unit(rng.standard_normal(3)) - 0.3 * _unit(p1 - hilum))
                 p1 = p0 + d * length * (0.5 if attempt >= 3 else 1.0)
@@ -291,7 +317,7 @@ def grow_tree(rng: np.random.Generator, an: Anatomy, start: np.ndarray, directio
         r1 = r0 * 0.96
         segments.append((p0, p1, r0, r1))
         outward = _unit(p1 - hilum)
-        normal = _unit(np.cross(d, rng.standard_normal(3)))
+        normal = _unit(_cross(d, rng.standard_normal(3)))
         for angle, ratio in ((rng.uniform(0.15, 0.4), rng.uniform(0.86, 0.95)),
                              (-rng.uniform(0.45, 0.9), rng.uniform(0.6, 0.8))):
             rc = r1 * ratio
@@ -412,7 +438,7 @@ def place_nodule(rng: np.random.Generator, an: Anatomy, z_range: tuple[float, fl
                              an.lung_y + an.lung_b * s * np.sin(theta), z])
             inward = _unit(np.array([side * an.lung_x, an.lung_y, z]) - wall)
             center = wall + inward * radius * 0.8
-            if in_lung(an, wall - inward * 3.0)[0] or not in_lung(an, wall + inward * 1.0)[0]:
+            if in_lung_point(an, wall - inward * 3.0) or not in_lung_point(an, wall + inward * 1.0):
                 continue
         else:
             u, v = rng.uniform(-1, 1, 2)
@@ -428,7 +454,7 @@ def place_nodule(rng: np.random.Generator, an: Anatomy, z_range: tuple[float, fl
                 axis_pt = seg[0:3] + rng.uniform(0.2, 0.8) * (seg[3:6] - seg[0:3])
                 perp = _unit(np.cross(seg[3:6] - seg[0:3], rng.standard_normal(3)))
                 center = axis_pt + perp * (radius + seg[6] - 0.5)
-        if not in_lung(an, center)[0]:
+        if not in_lung_point(an, center):
             continue
         if not (z_lo + radius + 1 < center[2] < z_hi - radius - 1):
             continue

@@ -33,7 +33,7 @@ class Grid:
 
     def position(self, k: int) -> list[float]:
         """ImagePositionPatient of slice k."""
-        return [float(o + k * s) for o, s in zip(self.origin, self.slice_step)]
+        return [float(o + k * s) for o, s in zip(self.origin, self.slice_step, strict=True)]
 
     def orientation(self) -> list[float]:
         return [float(v) for v in (*self.row_dir, *self.col_dir)]
@@ -62,7 +62,7 @@ class Grid:
         hi = np.minimum(hi, self.shape)
         if np.any(hi <= lo):
             return None
-        return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+        return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
 
     def bbox_points(self, points_mm: np.ndarray, pad_mm: float) -> tuple[slice, slice, slice] | None:
         """Index box around several points (e.g. a segment's ends) padded by pad_mm."""
@@ -72,7 +72,7 @@ class Grid:
         hi = np.minimum(np.ceil(idx.max(axis=0) + pad).astype(int) + 1, self.shape)
         if np.any(hi <= lo):
             return None
-        return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+        return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
 
     def offsets(self, box: tuple[slice, slice, slice], point_mm: np.ndarray) -> list[np.ndarray]:
         """Broadcastable x, y, z (mm) of the box voxels relative to point_mm."""
