@@ -18,6 +18,13 @@ function dueIn(dueAt) {
   return sign + shown;
 }
 
+// DICOM person names are Family^Given^Middle^Prefix^Suffix; people read "Family, Given Middle".
+function personName(value) {
+  const [family = "", given = "", middle = ""] = text(value).split("=")[0].split("^");
+  const first = [given, middle].filter(Boolean).join(" ");
+  return first ? `${family}, ${first}` : family;
+}
+
 function isOpen(study) { return study.reading_state !== "reported"; }
 
 function order(a, b) {
@@ -36,6 +43,15 @@ function cell(row, value, className) {
   return td;
 }
 
+const AI_STATES = { received: "received", queued: "AI queued", analysing: "AI analysing…" };
+
+function aiText(study) {
+  if (study.status === "ai_failed") return `AI failed: ${text(study.status_reason)}`;
+  if (study.status === "no_ai") return text(study.status_reason) || "No AI for this study type";
+  if (study.status === "analysed") return text(study.ai_headline) || "AI: nothing found";
+  return AI_STATES[study.status] || study.status;
+}
+
 function renderRow(study) {
   const row = document.createElement("tr");
   row.dataset.studyId = study.id;
@@ -46,13 +62,11 @@ function renderRow(study) {
   badge.textContent = study.urgency_name || study.urgency_code;
   badgeCell.appendChild(badge);
   cell(row, dueIn(study.due_at), study.escalation !== "none" ? study.escalation : "");
-  cell(row, study.patient_name);
+  cell(row, personName(study.patient_name), "patient");
   cell(row, `${text(study.patient_age)} ${text(study.patient_sex)}`.trim());
   cell(row, study.modality);
   cell(row, study.study_description);
-  const ai = study.status === "ai_failed" ? `AI failed: ${text(study.status_reason)}`
-    : study.ai_headline || study.status.replace("_", " ");
-  cell(row, ai, "ai-status");
+  cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
   cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})` : study.reading_state);
   cell(row, study.priority_reason, "reason");
