@@ -8,11 +8,12 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsRadiologist, ReadsWorklist, SendsOrders
+from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist, SendsOrders
+from triage.models import UrgencyClass
 from worklist.hl7_orders import Hl7OrderError
 from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.selectors import worklist_studies
-from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySerializer
+from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySerializer, UrgencyClassSerializer
 from worklist.services import (
     StudyClaimedByOther,
     StudyNotClaimable,
@@ -21,6 +22,7 @@ from worklist.services import (
     order_receive,
     study_claim,
     study_release,
+    urgency_target_update,
 )
 
 
@@ -153,3 +155,28 @@ class AlertAcknowledgeApi(APIView):
         alert = alert_acknowledge(alert_id=alert_id, user=request.user)
         audit_record(user=request.user, action="alert.acknowledge", study=alert.study, request=request)
         return Response(AlertSerializer(alert).data)
+
+
+class UrgencyClassListApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(responses=UrgencyClassSerializer(many=True), summary="Urgency classes and turnaround targets")
+    def get(self, request):
+        return Response(UrgencyClassSerializer(UrgencyClass.objects.order_by("rank"), many=True).data)
+
+
+class UrgencyClassApi(APIView):
+    permission_classes = [IsManager]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(required=False, max_length=64)
+        target_minutes = serializers.IntegerField(required=False, min_value=1, max_value=60 * 24 * 60)
+
+    @extend_schema(request=InputSerializer, responses=UrgencyClassSerializer,
+                   summary="Change a class's turnaround target (manager); open studies re-prioritise live")
+    def patch(self, request, code: str):
+        get_object_or_404(UrgencyClass, code=code)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        urgency = urgency_target_update(code=code, user=request.user, request=request, **data.validated_data)
+        return Response(UrgencyClassSerializer(urgency).data)

@@ -3,6 +3,7 @@ from datetime import date
 from rest_framework import serializers
 
 from inference.models import AnalysisRun
+from triage.models import UrgencyClass
 from worklist.models import Alert, Series, Study
 
 
@@ -70,3 +71,10 @@ class AlertSerializer(serializers.ModelSerializer):
         model = Alert
         fields = ["id", "kind", "message", "raised_at", "acknowledged_by", "acknowledged_at", "study"]
         read_only_fields = fields
+
+
+class UrgencyClassSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UrgencyClass
+        fields = ["code", "name", "rank", "target_minutes", "description", "updated_at"]
+        read_only_fields = ["code", "rank", "description", "updated_at"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from inference.models import AnalysisStatus
+from triage.models import UrgencyClass
 from triage.priority import AiResult, StudyFacts, prioritise
 from triage.selectors import urgency_targets
 from worklist.events import alert_publish, study_publish
@@ -204,6 +205,32 @@ def alert_acknowledge(*, alert_id: int, user) -> Alert:
     now = timezone.now()
     Alert.objects.filter(pk=alert_id, acknowledged_at__isnull=True).update(acknowledged_by=user, acknowledged_at=now)
     return Alert.objects.select_related("study", "acknowledged_by").get(pk=alert_id)
+
+
+def urgency_target_update(*, code: str, user, target_minutes: int | None = None, name: str | None = None,
+                          request=None) -> UrgencyClass:
+    """A manager changes a class's turnaround target; every open study is re-prioritised after commit."""
+    from worklist.tasks import reprioritise_open_studies
+
+    with transaction.atomic():
+        urgency = UrgencyClass.objects.select_for_update().get(code=code)
+        before = f"{urgency.name} {urgency.target_minutes} min"
+        if target_minutes is not None:
+            urgency.target_minutes = target_minutes
+        if name is not None:
+            urgency.name = name
+        urgency.save()
+        audit_record(user=user, action="urgency_class.update", request=request,
+                     detail=f"{code}: {before} → {urgency.name} {urgency.target_minutes} min")
+        transaction.on_commit(lambda: _enqueue_reprioritisation(reprioritise_open_studies))
+    return urgency
+
+
+def _enqueue_reprioritisation(task) -> None:
+    try:
+        task.delay()
+    except Exception:  # noqa: BLE001 - the periodic escalation pass re-prioritises within a minute anyway
+        logger.warning("could not enqueue re-prioritisation; the escalation pass will apply it", exc_info=True)
 
 
 def audit_record(*, user, action: str, study: Study | None = None, detail: str = "", request=None) -> None:

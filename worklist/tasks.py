@@ -8,7 +8,7 @@ from django.conf import settings
 
 from worklist.ingest import orthanc_changes_follow
 from worklist.orthanc import OrthancUnavailable
-from worklist.services import escalations_check
+from worklist.services import escalations_check, studies_reprioritise
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +35,8 @@ def follow_orthanc_changes() -> int:
 @shared_task
 def escalate_overdue_studies() -> dict:
     return escalations_check()
+
+
+@shared_task
+def reprioritise_open_studies() -> int:
+    return studies_reprioritise()

@@ -9,5 +9,7 @@ urlpatterns = [
     path("studies/<int:study_id>/release/", api.StudyReleaseApi.as_view(), name="api-study-release"),
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
     path("alerts/<int:alert_id>/acknowledge/", api.AlertAcknowledgeApi.as_view(), name="api-alert-ack"),
+    path("urgency-classes/", api.UrgencyClassListApi.as_view(), name="api-urgency-classes"),
+    path("urgency-classes/<slug:code>/", api.UrgencyClassApi.as_view(), name="api-urgency-class"),
     path("orders/hl7/", api.Hl7OrderApi.as_view(), name="api-orders-hl7"),
 ]
