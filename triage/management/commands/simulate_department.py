@@ -1,9 +1,11 @@
 import time
+from dataclasses import replace
 
 from django.core.management.base import BaseCommand, CommandError
 
 from triage.priority import DEFAULT_TARGETS
 from triage.simulation import (
+    DEFAULT_AI_MODELS,
     DEFAULT_CASE_MIX,
     Scenario,
     arrivals_per_day,
@@ -27,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--volume-growth", type=float, default=0.3, help="extra volume for the capacity what-if (0.3 = +30 %%)"
         )
+        parser.add_argument("--sensitivity", type=float, help="override every AI model's sensitivity")
+        parser.add_argument("--specificity", type=float, help="override every AI model's specificity")
         parser.add_argument("--no-what-if", action="store_true", help="skip the capacity what-if runs")
         parser.add_argument("--png", help="save the wait distributions here")
         parser.add_argument(
@@ -41,6 +45,14 @@ class Command(BaseCommand):
             from triage.selectors import urgency_targets
 
             targets = urgency_targets()
+        models = {
+            name: replace(
+                model,
+                sensitivity=model.sensitivity if opts["sensitivity"] is None else opts["sensitivity"],
+                specificity=model.specificity if opts["specificity"] is None else opts["specificity"],
+            )
+            for name, model in DEFAULT_AI_MODELS.items()
+        }
         policies = ["fifo", "triage"] if opts["policy"] == "both" else [opts["policy"]]
         n = opts["radiologists"]
         per_day = arrivals_per_day(load=opts["load"], radiologists=n)
@@ -48,12 +60,19 @@ class Command(BaseCommand):
 
         began = time.monotonic()
         results, stats = run_scenario(
-            Scenario("base", n, per_day), days=opts["days"], seed=opts["seed"], policies=policies, targets=targets
+            Scenario("base", n, per_day),
+            days=opts["days"],
+            seed=opts["seed"],
+            policies=policies,
+            targets=targets,
+            ai_models=models,
         )
         out(
             f"{opts['days']} days, {n} radiologists reading around the clock, seed {opts['seed']}, "
             f"{per_day:.0f} studies/day (mean reading {mean_read_minutes(DEFAULT_CASE_MIX):.2f} min, "
-            f"load {opts['load']:.0%}); first day left out as warm-up\n"
+            f"load {opts['load']:.0%}); AI sensitivity/specificity "
+            f"{', '.join(f'{m.name} {m.sensitivity:g}/{m.specificity:g}' for m in models.values())}; "
+            "first day left out as warm-up\n"
         )
         out(format_table(stats))
 
@@ -77,7 +96,7 @@ class Command(BaseCommand):
             for scenario in scenarios:
                 if scenario.radiologists < 1:
                     continue
-                _, s = run_scenario(scenario, days=opts["days"], seed=opts["seed"], targets=targets)
+                _, s = run_scenario(scenario, days=opts["days"], seed=opts["seed"], targets=targets, ai_models=models)
                 g = {p: {x.group: x for x in s[p]} for p in policies}
                 load = scenario.per_day * mean_read_minutes(DEFAULT_CASE_MIX) / (scenario.radiologists * 24 * 60)
                 pf, pt = g["fifo"]["truly positive"], g["triage"]["truly positive"]
