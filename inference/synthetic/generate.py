@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .chest_ct import generate_chest_ct
+from .mammography import generate_mammography
+from .other import generate_chest_xr, generate_head_ct, generate_knee_mri
+from .prostate_mri import generate_prostate_mri
 from .study import SyntheticStudy
 
 _GENERATORS: dict[str, Callable] = {
     "chest_ct": generate_chest_ct,
+    "mammography": generate_mammography,
+    "prostate_mri": generate_prostate_mri,
+    "chest_xr": generate_chest_xr,
+    "head_ct": generate_head_ct,
+    "knee_mri": generate_knee_mri,
 }
 
 STUDY_KINDS: tuple[str, ...] = tuple(_GENERATORS)

@@ -1,0 +1,267 @@
+"""Prostate MRI (biparametric): axial T2-weighted, DWI at several b-values and an ADC map.
+
+All series share the frame of reference and slice positions (3 mm, same z) so they register;
+in-plane matrices differ as on a scanner. The gland is an ellipsoid, the transition zone an
+ellipsoid shifted anteriorly inside it, the peripheral zone the rest; masks can be rebuilt from
+the truth with `prostate_masks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from .headers import (
+    LOCATION_OUTPATIENT,
+    default_study_datetime,
+    make_order,
+    make_patient,
+    order_truth,
+    patient_truth,
+    uid_factory,
+)
+from .projection import code
+from .series import MR_IMAGE_STORAGE, StudyContext, slice_datasets
+from .volume import Grid, gaussian_noise
+
+B_VALUES = (50, 400, 800, 1400)
+# Tissue (T2 signal, ADC in 10^-6 mm^2/s) - typical 3 T figures.
+TISSUE = {
+    "background": (0.0, 0.0), "fat": (700.0, 300.0), "muscle": (220.0, 1400.0), "pz": (620.0, 1750.0),
+    "tz": (330.0, 1250.0), "lesion": (190.0, 750.0), "urine": (1100.0, 2900.0), "rectum": (260.0, 1300.0),
+}
+
+
+def _ellipsoid(x, y, z, c, r) -> np.ndarray:
+    return ((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 < 1
+
+
+def _coords(geometry: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Broadcast x, y, z (mm) of an axial series described in the truth."""
+    nz, ny, nx = geometry["shape_zyx"]
+    ox, oy, oz = geometry["first_ipp"]
+    dy, dx = geometry["pixel_spacing_mm"]
+    step = geometry["slice_step_mm"][2]
+    x = (ox + np.arange(nx) * dx)[None, None, :]
+    y = (oy + np.arange(ny) * dy)[None, :, None]
+    z = (oz + np.arange(nz) * step)[:, None, None]
+    return x, y, z
+
+
+def prostate_masks(truth: dict, series: str = "t2w") -> dict[str, np.ndarray]:
+    """Boolean masks (z, y, x) of gland, pz, tz and each lesion on the grid of `series` (t2w or dwi)."""
+    x, y, z = _coords(truth["geometry"][series])
+    anat = truth["anatomy"]
+    gland = _ellipsoid(x, y, z, anat["gland_center_mm"], anat["gland_semi_axes_mm"])
+    tz = gland & _ellipsoid(x, y, z, anat["tz_center_mm"], anat["tz_semi_axes_mm"])
+    masks = {"gland": gland, "tz": tz, "pz": gland & ~tz}
+    for les in truth["lesions"]:
+        r = les["diameter_mm"] / 2
+        masks[f"lesion_{les['id']}"] = _ellipsoid(x, y, z, les["center_mm"], (r, r, r))
+    return masks
+
+
+def _anatomy(rng: np.random.Generator) -> dict:
+    a, b, c = rng.uniform(21, 30), rng.uniform(15, 22), rng.uniform(18, 27)
+    center = [0.0, 10.0, 0.0]
+    tz_r = [a * rng.uniform(0.55, 0.7), b * rng.uniform(0.5, 0.65), c * rng.uniform(0.6, 0.75)]
+    tz_c = [0.0, center[1] - b + tz_r[1] + rng.uniform(1.0, 3.0), center[2] + rng.uniform(0, 3)]
+    return {"gland_center_mm": center, "gland_semi_axes_mm": [a, b, c], "tz_center_mm": tz_c,
+            "tz_semi_axes_mm": tz_r, "gland_volume_ml": round(4 / 3 * np.pi * a * b * c / 1000, 2)}
+
+
+def _lesions(rng: np.random.Generator, anat: dict, count: int) -> list[dict]:
+    out = []
+    ga, gc = np.array(anat["gland_semi_axes_mm"]), np.array(anat["gland_center_mm"])
+    tc, tr = np.array(anat["tz_center_mm"]), np.array(anat["tz_semi_axes_mm"])
+    for n in range(count):
+        zone = "pz" if rng.random() < 0.7 else "tz"
+        d = float(rng.uniform(5, 22))
+        for _ in range(500):
+            p = gc + rng.uniform(-1, 1, 3) * ga
+            in_gland = np.sum(((p - gc) / np.maximum(ga - d / 2, 1)) ** 2) < 1
+            in_tz = np.sum(((p - tc) / tr) ** 2) < 1
+            if in_gland and (in_tz == (zone == "tz")):
+                break
+        else:
+            continue
+        adc = float(rng.uniform(550, 950))
+        out.append({"id": n + 1, "zone": zone, "center_mm": [round(float(v), 2) for v in p],
+                    "diameter_mm": round(d, 2), "adc_um2_s": round(adc, 0)})
+    return out
+
+
+def _tissue_maps(x, y, z, anat: dict, lesions: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """T2 signal and true ADC on a grid."""
+    shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
+    t2 = np.zeros(shape, np.float32)
+    adc = np.zeros(shape, np.float32)
+
+    def put(mask, tissue, t2v=None, adcv=None):
+        s, d = TISSUE[tissue]
+        t2[mask] = s if t2v is None else t2v
+        adc[mask] = d if adcv is None else adcv
+
+    gc, ga = anat["gland_center_mm"], anat["gland_semi_axes_mm"]
+    put(np.broadcast_to(((x / 150) ** 2 + ((y - 10) / 110) ** 2) < 1, shape), "fat")
+    for side in (-1, 1):  # obturator internus and femoral heads
+        put(np.broadcast_to(((x - side * 60) / 14) ** 2 + ((y - 5) / 40) ** 2 < 1, shape), "muscle")
+        put(np.broadcast_to(((x - side * 95) ** 2 + (y + 5) ** 2) < 25 ** 2, shape), "fat", 520, 400)
+    put(np.broadcast_to((x ** 2 + (y - gc[1] - ga[1] - 16) ** 2) < 15 ** 2, shape), "rectum")
+    put(_ellipsoid(x, y, z, [0, gc[1] - 5, gc[2] + ga[2] + 25], [45, 35, 30]), "urine")
+    gland = _ellipsoid(x, y, z, gc, ga)
+    put(gland, "pz")
+    put(gland & _ellipsoid(x, y, z, anat["tz_center_mm"], anat["tz_semi_axes_mm"]), "tz")
+    for les in lesions:
+        r = les["diameter_mm"] / 2
+        put(_ellipsoid(x, y, z, les["center_mm"], (r, r, r)), "lesion", adcv=les["adc_um2_s"])
+    return t2, adc
+
+
+def _grid(fov: float, matrix: int, z0: float, slices: int, thickness: float) -> Grid:
+    spacing = fov / matrix
+    return Grid(shape=(slices, matrix, matrix), origin=(-fov / 2 + spacing / 2, -fov / 2 + spacing / 2 + 10, z0),
+                spacing=(spacing, spacing), slice_step=(0.0, 0.0, -thickness))
+
+
+def _axes(grid: Grid):
+    nz, ny, nx = grid.shape
+    dy, dx = grid.spacing
+    x = (grid.origin[0] + np.arange(nx, dtype=np.float32) * dx)[None, None, :]
+    y = (grid.origin[1] + np.arange(ny, dtype=np.float32) * dy)[None, :, None]
+    z = (grid.origin[2] + np.arange(nz, dtype=np.float32) * grid.slice_step[2])[:, None, None]
+    return x, y, z
+
+
+def generate_prostate_mri(seed: int, *, t2_matrix: int = 320, dwi_matrix: int = 128, slices: int = 24,
+                          normal_share: float = 0.35, n_lesions: int | None = None,
+                          priority: str | None = None, patient_location: str | None = None,
+                          study_datetime: dt.datetime | None = None) -> tuple[list[Dataset], dict, str]:
+    rng = np.random.default_rng(seed)
+    when = study_datetime or default_study_datetime(rng)
+    patient = make_patient(rng, when.date(), sex="M", age_range=(50, 80))
+    order = make_order(rng, study_description="MRI PROSTATE", study_datetime=when, priority=priority,
+                       patient_location=patient_location, default_locations=(LOCATION_OUTPATIENT,))
+    anat = _anatomy(rng)
+    if n_lesions is None:
+        n_lesions = 0 if rng.random() < normal_share else int(rng.integers(1, 3))
+    lesions = _lesions(rng, anat, n_lesions)
+    thickness = 3.0
+    z0 = (slices - 1) * thickness / 2
+    t2_grid = _grid(180.0, t2_matrix, z0, slices, thickness)
+    dwi_grid = _grid(200.0, dwi_matrix, z0, slices, thickness)
+
+    t2_sig, _ = _tissue_maps(*_axes(t2_grid), anat, lesions)
+    t2 = np.abs(t2_sig + gaussian_noise(rng, t2_sig.shape) * 12)
+    s0, adc_true = _tissue_maps(*_axes(dwi_grid), anat, lesions)
+    s0 = s0 * 0.8 + 150 * (s0 > 0)  # DWI S0 is less T2 weighted
+    s0[(adc_true > 0) & (adc_true <= 400)] *= 0.08  # DWI is fat suppressed
+    dwi = []
+    for b in B_VALUES:
+        clean = s0 * np.exp(-b * adc_true * 1e-6)
+        # Magnitude images carry Rician noise.
+        noisy = np.hypot(clean + gaussian_noise(rng, clean.shape) * 6, gaussian_noise(rng, clean.shape) * 6)
+        dwi.append(noisy.astype(np.float32))
+    # ADC by log-linear fit over the b-values, as the scanner computes it; masked where there is no signal.
+    bs = np.array(B_VALUES, dtype=np.float32)
+    logs = np.log(np.maximum(np.stack(dwi), 1.0))
+    bc = bs - bs.mean()
+    slope = np.tensordot(bc, logs - logs.mean(axis=0), axes=1) / float(bc @ bc)
+    adc = np.where(dwi[0] > 60, np.clip(-slope * 1e6, 0, 4000), 0)
+
+    uid = uid_factory("prostate_mri", seed)
+    study_uid = uid("study")
+    ctx = StudyContext(kind="prostate_mri", patient=patient, order=order, study_uid=study_uid,
+                       study_id=order.accession_number[-8:], body_part="PROSTATE", uid=uid)
+    for_uid = uid("for")
+
+    def mr_common(ds: Dataset, *, te: float, tr: float, sequence: str, name: str) -> None:
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "NONE"]
+        ds.ScanningSequence = sequence
+        ds.SequenceVariant = "SK"
+        ds.ScanOptions = ""
+        ds.MRAcquisitionType = "2D"
+        ds.SequenceName = name
+        ds.EchoTime = te
+        ds.RepetitionTime = tr
+        ds.EchoTrainLength = 1
+        ds.MagneticFieldStrength = 3.0
+        ds.ImagingFrequency = 127.7
+        ds.ImagedNucleus = "1H"
+        ds.SpacingBetweenSlices = thickness
+        ds.AnatomicRegionSequence = [code("41216001", "SCT", "Prostate")]
+
+    def t2_series(ds: Dataset) -> None:
+        mr_common(ds, te=104, tr=4500, sequence="SE", name="tse2d1_25")
+        ds.WindowCenter, ds.WindowWidth = 450, 900
+
+    datasets = slice_datasets(ctx, t2_grid, np.rint(np.clip(t2, 0, 4095)).astype(np.uint16), sop_class=MR_IMAGE_STORAGE,
+                              modality="MR", series_number=3, series_description="T2 TSE AX", model="SynthMR 3T",
+                              thickness=thickness, frame_of_reference_uid=for_uid, per_series=t2_series,
+                              start_minutes=4)
+    dwi_uid = uid("series", 5)
+    stacked = np.rint(np.clip(np.concatenate(dwi), 0, 4095)).astype(np.uint16)
+
+    def dwi_series(ds: Dataset) -> None:
+        mr_common(ds, te=72, tr=5000, sequence="EP", name="ep_b")
+        ds.WindowCenter, ds.WindowWidth = 200, 400
+
+    def dwi_slice(ds: Dataset, k: int) -> None:
+        b = B_VALUES[k // slices]
+        ds.DiffusionBValue = b
+        ds.ImageComments = f"b={b}"
+        ds.ImagePositionPatient = [round(v, 4) for v in dwi_grid.position(k % slices)]
+        ds.SliceLocation = round(dwi_grid.position(k % slices)[2], 4)
+
+    dwi_stack_grid = Grid(shape=(len(B_VALUES) * slices, dwi_matrix, dwi_matrix), origin=dwi_grid.origin,
+                          spacing=dwi_grid.spacing, slice_step=dwi_grid.slice_step)
+    datasets += slice_datasets(ctx, dwi_stack_grid, stacked, sop_class=MR_IMAGE_STORAGE, modality="MR",
+                               series_number=5, series_description="DWI EPI AX b50-1400", model="SynthMR 3T",
+                               thickness=thickness, frame_of_reference_uid=for_uid, per_series=dwi_series,
+                               per_slice=dwi_slice, start_minutes=9, series_uid=dwi_uid)
+
+    def adc_series(ds: Dataset) -> None:
+        mr_common(ds, te=72, tr=5000, sequence="EP", name="ep_b_adc")
+        ds.ImageType = ["DERIVED", "PRIMARY", "ADC", "NONE"]
+        ds.WindowCenter, ds.WindowWidth = 1400, 2800
+        mapping = Dataset()
+        mapping.RealWorldValueFirstValueMapped = 0
+        mapping.RealWorldValueLastValueMapped = 4095
+        mapping.RealWorldValueIntercept = 0.0
+        mapping.RealWorldValueSlope = 1.0
+        mapping.LUTExplanation = "ADC"
+        mapping.LUTLabel = "ADC"
+        mapping.MeasurementUnitsCodeSequence = [code("um2/s", "UCUM", "um2/s")]
+        ds.RealWorldValueMappingSequence = [mapping]
+
+    datasets += slice_datasets(ctx, dwi_grid, np.rint(adc).astype(np.uint16), sop_class=MR_IMAGE_STORAGE,
+                               modality="MR", series_number=6, series_description="ADC (10^-6 mm2/s)",
+                               model="SynthMR 3T", thickness=thickness, frame_of_reference_uid=for_uid,
+                               per_series=adc_series, start_minutes=12)
+
+    def geo(grid: Grid) -> dict:
+        return {"shape_zyx": list(grid.shape), "pixel_spacing_mm": list(grid.spacing),
+                "first_ipp": grid.position(0), "slice_step_mm": list(grid.slice_step),
+                "slice_thickness_mm": thickness}
+
+    series = {}
+    for ds in datasets:
+        entry = series.setdefault(ds.SeriesInstanceUID, {"series_instance_uid": ds.SeriesInstanceUID,
+                                                         "description": ds.SeriesDescription, "modality": "MR",
+                                                         "instances": 0})
+        entry["instances"] += 1
+    truth = {
+        "kind": "prostate_mri", "seed": seed,
+        "params": {"t2_matrix": t2_matrix, "dwi_matrix": dwi_matrix, "slices": slices, "normal_share": normal_share},
+        "study_instance_uid": study_uid,
+        "patient": patient_truth(patient), "order": order_truth(order),
+        "series": list(series.values()),
+        "b_values": list(B_VALUES),
+        "geometry": {"t2w": geo(t2_grid), "dwi": geo(dwi_grid), "adc": geo(dwi_grid)},
+        "anatomy": anat,
+        "normal": not lesions,
+        "lesions": lesions,
+    }
+    return datasets, truth, study_uid
