@@ -226,6 +226,10 @@ def _ai_failure(status: str | None) -> str | None:
     return f"AI failed ({detail[:40]})" if detail else "AI failed"
 
 
+# Statuses that mean "not analysed yet" (the worklist's own: received, analysing).
+_PENDING_WORDS = ("pend", "run", "queued", "received", "analysing", "analyzing")
+
+
 def _suspicion(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -273,7 +277,8 @@ def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) 
     if facts.ai_findings:
         detail = f" ({', '.join(quiet_labels[:2])})" if quiet_labels else ""
         return None, f"AI found nothing suspicious{detail}", suspicion
-    if "pend" in _text(facts.ai_status).lower() or "run" in _text(facts.ai_status).lower():
+    status = _text(facts.ai_status).lower()
+    if any(word in status for word in _PENDING_WORDS):
         return None, "AI pending", suspicion
     return None, "no AI result", suspicion
 

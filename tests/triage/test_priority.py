@@ -195,6 +195,9 @@ def test_ai_failure_is_shown_and_does_not_raise(status, words):
 def test_no_ai_and_pending_ai_are_told_apart():
     assert ai_class(facts())[1] == "no AI result"
     assert ai_class(facts(ai_status="ai_pending"))[1] == "AI pending"
+    assert ai_class(facts(ai_status="received"))[1] == "AI pending"
+    assert ai_class(facts(ai_status="analysing"))[1] == "AI pending"
+    assert ai_class(facts(ai_status="analysed"))[1] == "no AI result"
 
 
 # --- prioritise and reason ---------------------------------------------------------
