@@ -8,5 +8,16 @@ from __future__ import annotations
 
 from .generate import STUDY_KINDS, generate_study
 from .study import SyntheticStudy
+from .traffic import StudyRequest, arrivals, choose_study, department_mix, parse_duration, parse_rate
 
-__all__ = ["STUDY_KINDS", "SyntheticStudy", "generate_study"]
+__all__ = [
+    "STUDY_KINDS",
+    "StudyRequest",
+    "SyntheticStudy",
+    "arrivals",
+    "choose_study",
+    "department_mix",
+    "generate_study",
+    "parse_duration",
+    "parse_rate",
+]
