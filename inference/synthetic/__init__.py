@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .generate import STUDY_KINDS, generate_study
+from .prostate_mri import prostate_masks
 from .study import SyntheticStudy
 from .traffic import StudyRequest, arrivals, choose_study, department_mix, parse_duration, parse_rate
 
@@ -20,4 +21,5 @@ __all__ = [
     "generate_study",
     "parse_duration",
     "parse_rate",
+    "prostate_masks",
 ]
