@@ -9,10 +9,18 @@ class Role(models.TextChoices):
     INTERFACE = "interface", "System interface (RIS orders)"
 
 
+class ReadingMode(models.TextChoices):
+    """How a radiologist meets the AI's marks (CAD literature): during the read, or after it."""
+
+    CONCURRENT = "concurrent", "Concurrent reader (marks shown at once)"
+    SECOND_READER = "second_reader", "Second reader (marks after the first read)"
+
+
 class User(AbstractUser):
     """A person using the application; what they may see follows from `role`."""
 
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    reading_mode = models.CharField(max_length=16, choices=ReadingMode.choices, default=ReadingMode.CONCURRENT)
 
     @property
     def is_radiologist(self) -> bool:

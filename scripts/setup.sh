@@ -8,6 +8,9 @@ command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc
 [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
+# Report PDFs: Latin, Greek and Cyrillic names from DejaVu, Chinese ones from Droid's fallback font.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 if [ "${WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -321,9 +321,14 @@ def prioritise(
     now: datetime | None = None,
     *,
     near_fraction: float = NEAR_FRACTION,
+    with_due: bool = True,
 ) -> Priority:
     """Urgency class, due time and reason for one study. Pure: the same facts,
-    targets and ``now`` always give the same Priority."""
+    targets and ``now`` always give the same Priority.
+
+    ``with_due=False`` leaves the clock-relative "due in 42 min" out of the
+    reason: the live worklist stores the reason and shows the countdown itself,
+    so a stored reason changes only when the facts or the targets do."""
     if now is None:
         now = datetime.now(tz=facts.arrived_at.tzinfo)
     clinical_code, clinical_why = clinical_class(facts, targets=targets)
@@ -332,17 +337,19 @@ def prioritise(
     code = clinical_code if ai_code is None else more_urgent(clinical_code, ai_code, targets)
     target = _target(code, targets)
     due_at = facts.arrived_at + timedelta(minutes=target.minutes)
-    due = _due_phrase(due_at, now)
+    due = _due_phrase(due_at, now) if with_due else ""
 
     if code != clinical_code:
         clinical = _target(clinical_code, targets)
-        reason = f"{ai_why} → {_inline(target.name)}; ordered {_inline(clinical.name)}; {due}"
+        reason = f"{ai_why} → {_inline(target.name)}; ordered {_inline(clinical.name)}"
     elif ai_why == "no AI result":
-        reason = f"{clinical_why}; {due}"
+        reason = clinical_why
     elif ai_why.startswith("AI failed"):
-        reason = f"{clinical_why}; {ai_why} — read as ordered; {due}"
+        reason = f"{clinical_why}; {ai_why} — read as ordered"
     else:
-        reason = f"{clinical_why}; {ai_why}; {due}"
+        reason = f"{clinical_why}; {ai_why}"
+    if due:
+        reason = f"{reason}; {due}"
 
     return Priority(
         urgency_code=target.code,

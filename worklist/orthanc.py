@@ -62,6 +62,11 @@ def post_instance(dicom_bytes: bytes) -> dict:
     return response.json()
 
 
+def post_json(endpoint: str, payload: dict) -> dict:
+    response = _call(orthanc_client().post, endpoint, json=payload)
+    return response.json()
+
+
 def changes_since(seq: int, *, limit: int = 100) -> tuple[list[dict], int, bool]:
     """One page of the change feed after `seq`: (changes, last seq, done)."""
     page = get_json(f"changes?since={int(seq)}&limit={int(limit)}")

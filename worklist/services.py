@@ -64,7 +64,7 @@ def study_publish_on_commit(study_id: int) -> None:
 
 def study_prioritise(study: Study, *, now: datetime | None = None) -> bool:
     """Recompute urgency, due time and reason from the order, AI results and targets. No save."""
-    priority = prioritise(study_facts(study), urgency_targets(), now=now or timezone.now())
+    priority = prioritise(study_facts(study), urgency_targets(), now=now or timezone.now(), with_due=False)
     new_values = {
         "urgency_code": priority.urgency_code,
         "urgency_name": priority.urgency_name,

@@ -6,6 +6,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
+from worklist.archive import report_archive, reports_archive_pending
 from worklist.ingest import orthanc_changes_follow
 from worklist.orthanc import OrthancUnavailable
 from worklist.services import escalations_check, studies_reprioritise
@@ -34,7 +35,17 @@ def follow_orthanc_changes() -> int:
 
 @shared_task
 def escalate_overdue_studies() -> dict:
-    return escalations_check()
+    result = escalations_check()
+    # Reports signed while the archive or the broker was down are archived on this pass.
+    for version_id in reports_archive_pending():
+        archive_report.delay(version_id)
+    return result
+
+
+@shared_task(acks_late=True, autoretry_for=(OrthancUnavailable,), retry_backoff=2, retry_backoff_max=300,
+             max_retries=10)
+def archive_report(version_id: int) -> str:
+    return report_archive(version_id)
 
 
 @shared_task

@@ -1,12 +1,22 @@
-from django.urls import path
+from django.urls import include, path
 
-from worklist import api
+from worklist import api, reading_api
 
 urlpatterns = [
+    path("", include("worklist.imaging_urls")),
     path("worklist/", api.WorklistApi.as_view(), name="api-worklist"),
     path("studies/<int:study_id>/", api.StudyDetailApi.as_view(), name="api-study"),
     path("studies/<int:study_id>/claim/", api.StudyClaimApi.as_view(), name="api-study-claim"),
     path("studies/<int:study_id>/release/", api.StudyReleaseApi.as_view(), name="api-study-release"),
+    path("studies/<int:study_id>/findings/", reading_api.FindingsApi.as_view(), name="api-findings"),
+    path("studies/<int:study_id>/findings/<str:key>/review/", reading_api.FindingReviewApi.as_view(),
+         name="api-finding-review"),
+    path("studies/<int:study_id>/first-read-done/", reading_api.FirstReadDoneApi.as_view(), name="api-first-read"),
+    path("studies/<int:study_id>/report/", reading_api.ReportApi.as_view(), name="api-report"),
+    path("studies/<int:study_id>/report/sign/", reading_api.ReportSignApi.as_view(), name="api-report-sign"),
+    path("studies/<int:study_id>/report/amend/", reading_api.ReportAmendApi.as_view(), name="api-report-amend"),
+    path("studies/<int:study_id>/report/v<int:number>.pdf", reading_api.ReportPdfApi.as_view(),
+         name="api-report-pdf"),
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
     path("alerts/<int:alert_id>/acknowledge/", api.AlertAcknowledgeApi.as_view(), name="api-alert-ack"),
     path("urgency-classes/", api.UrgencyClassListApi.as_view(), name="api-urgency-classes"),

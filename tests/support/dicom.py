@@ -34,7 +34,8 @@ def tiny_ct_study(
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, frame_uid
         ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = patient_name, patient_id, "19600102", "F"
-        ds.AccessionNumber = accession
+        ds.AccessionNumber, ds.StudyID = accession, "1"
+        ds.Manufacturer = "Test modality"
         ds.Modality, ds.BodyPartExamined = "CT", "CHEST"
         ds.StudyDescription, ds.SeriesDescription = "CT CHEST LOW DOSE", "Axial 1.0"
         ds.ReferringPhysicianName = "WHO^REFERRED"

@@ -1,0 +1,91 @@
+"""The viewer's pixel proxy: Orthanc stays behind the application and its authentication."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ReadsWorklist
+from worklist import imaging
+from worklist.models import Series
+from worklist.orthanc import OrthancNotFound, OrthancUnavailable
+from worklist.services import audit_record
+
+
+def _series_of_study(study_id: int, series_id: int) -> Series:
+    # A series is only reachable through its own study, so ids cannot be mixed across patients.
+    return get_object_or_404(Series.objects.select_related("study"), pk=series_id, study_id=study_id)
+
+
+def _archive_error(exc: Exception) -> Response:
+    if isinstance(exc, imaging.ImagingUnsupported):
+        return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, OrthancUnavailable):
+        return Response({"detail": "The image archive is unavailable; try again shortly."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    return Response({"detail": "These images are no longer in the archive."}, status=status.HTTP_404_NOT_FOUND)
+
+
+class SeriesGeometryApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, 422: OpenApiResponse(description="Images this viewer cannot show")},
+        summary="A series' slices in reading order, their positions and pixel format (for the viewer)",
+    )
+    def get(self, request, study_id: int, series_id: int):
+        series = _series_of_study(study_id, series_id)
+        try:
+            geometry = imaging.series_geometry(series.orthanc_id)
+        except (imaging.ImagingUnsupported, OrthancUnavailable, OrthancNotFound) as exc:
+            return _archive_error(exc)
+        # Opening a series is the act worth auditing; the slice requests that follow are not.
+        audit_record(user=request.user, action="study.images", study=series.study,
+                     detail=f"series {series.pk} {series.series_instance_uid}", request=request)
+        data = geometry.as_json()
+        data.pop("series_orthanc_id")
+        data.update(series_id=series.pk, series_instance_uid=series.series_instance_uid,
+                    description=series.description, max_slices_per_request=imaging.MAX_SLICES_PER_REQUEST)
+        return Response(data, headers={"Cache-Control": "private, no-store"})
+
+
+class SeriesPixelsApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    class QuerySerializer(serializers.Serializer):
+        ids = serializers.CharField(max_length=64 * imaging.MAX_SLICES_PER_REQUEST,
+                                    help_text="Comma-separated slice ids from the geometry, in the order wanted")
+
+    @extend_schema(
+        parameters=[QuerySerializer, OpenApiParameter("Accept-Encoding", str, OpenApiParameter.HEADER)],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                   422: OpenApiResponse(description="Images this viewer cannot show")},
+        summary="Rescaled 16-bit pixels of a few slices: per slice its low-byte plane, then its high-byte plane",
+    )
+    def get(self, request, study_id: int, series_id: int):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids = [part for part in query.validated_data["ids"].split(",") if part]
+        series = _series_of_study(study_id, series_id)
+        try:
+            geometry, body = imaging.series_pixels(series.orthanc_id, ids)
+        except imaging.SliceNotInSeries as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        except (imaging.ImagingUnsupported, OrthancUnavailable, OrthancNotFound) as exc:
+            return _archive_error(exc)
+        response = HttpResponse(content_type="application/octet-stream")
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            body = imaging.gzip_bytes(body)
+            response["Content-Encoding"] = "gzip"
+        response.content = body
+        response["Vary"] = "Accept-Encoding, Cookie, Authorization"
+        # Patient images must not be left in a shared workstation's disk cache.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Pixel-Format"] = f"{geometry.dtype};planes;{geometry.rows}x{geometry.columns}"
+        response["X-Slice-Count"] = str(len(ids))
+        return response

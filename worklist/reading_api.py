@@ -1,0 +1,211 @@
+"""REST API of the reading workflow: findings review, first read, report sign and amend."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsRadiologist, ReadsWorklist
+from worklist.models import Study
+from worklist.reading import (
+    NODULE_TYPES,
+    ReadingError,
+    finding_add,
+    finding_review,
+    first_read_declare,
+    marks_visible,
+    report_amend,
+    report_prefill,
+    report_sign,
+    study_findings,
+)
+from worklist.report_pdf import report_pdf
+from worklist.services import audit_record
+
+
+def refused(exc: Exception) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+
+class FindingSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    source = serializers.CharField()
+    model = serializers.CharField()
+    label = serializers.CharField()
+    centre_mm = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    diameter_mm = serializers.FloatField(allow_null=True)
+    finding_type = serializers.CharField()
+    probability = serializers.FloatField(allow_null=True)
+    decision = serializers.CharField()
+
+
+class FindingsApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    class AddSerializer(serializers.Serializer):
+        centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3)
+        diameter_mm = serializers.FloatField(min_value=0.5, max_value=300)
+        finding_type = serializers.ChoiceField(choices=NODULE_TYPES)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    @extend_schema(responses=FindingSerializer(many=True), summary="AI findings with the reader's decisions")
+    def get(self, request, study_id: int):
+        study = get_object_or_404(Study, pk=study_id)
+        audit_record(user=request.user, action="study.findings", study=study, request=request)
+        if not marks_visible(study, request.user):
+            return Response({"detail": "second-reader mode: findings are shown after the first read"},
+                            status=status.HTTP_409_CONFLICT)
+        return Response(FindingSerializer([f.as_dict() for f in study_findings(study)], many=True).data)
+
+    @extend_schema(request=AddSerializer, responses={201: FindingSerializer},
+                   summary="Add a finding the AI missed")
+    def post(self, request, study_id: int):
+        if not IsRadiologist().has_permission(request, self):
+            return Response({"detail": "only radiologists add findings"}, status=status.HTTP_403_FORBIDDEN)
+        get_object_or_404(Study, pk=study_id)
+        data = self.AddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            review = finding_add(study_id=study_id, user=request.user, **data.validated_data)
+        except ReadingError as exc:
+            return refused(exc)
+        view = next(f for f in study_findings(review.study) if f.key == f"reader-{review.pk}")
+        return Response(FindingSerializer(view.as_dict()).data, status=status.HTTP_201_CREATED)
+
+
+class FindingReviewApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    class InputSerializer(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=["accepted", "rejected", "edited"])
+        diameter_mm = serializers.FloatField(required=False, min_value=0.5, max_value=300)
+        finding_type = serializers.ChoiceField(choices=NODULE_TYPES, required=False)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    @extend_schema(request=InputSerializer, responses={200: FindingSerializer},
+                   summary="Accept, reject or edit an AI finding")
+    def post(self, request, study_id: int, key: str):
+        get_object_or_404(Study, pk=study_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            review = finding_review(study_id=study_id, user=request.user, key=key, **data.validated_data)
+        except ReadingError as exc:
+            return refused(exc)
+        view = next(f for f in study_findings(review.study) if f.key == key)
+        return Response(FindingSerializer(view.as_dict()).data)
+
+
+class FirstReadDoneApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="marks now visible")},
+                   summary="Second-reader mode: declare the unaided read done")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        try:
+            study = first_read_declare(study_id=study_id, user=request.user)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response({"first_read_done_at": study.first_read_done_at})
+
+
+class ReportVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    template = serializers.CharField()
+    fields = serializers.JSONField()
+    text = serializers.CharField()
+    reading_mode = serializers.CharField()
+    author = serializers.CharField(source="author.username")
+    signed_at = serializers.DateTimeField()
+    critical = serializers.BooleanField()
+    amendment_reason = serializers.CharField()
+    archived = serializers.SerializerMethodField()
+
+    def get_archived(self, version) -> bool:
+        return bool(version.archive_instance_id)
+
+
+class ReportApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(summary="The signed report versions, or a prefilled draft",
+                   responses={200: OpenApiResponse(description="{draft, versions}")})
+    def get(self, request, study_id: int):
+        study = get_object_or_404(Study, pk=study_id)
+        audit_record(user=request.user, action="study.report", study=study, request=request)
+        versions = list(study.report.versions.select_related("author")) if hasattr(study, "report") else []
+        return Response({
+            "draft": None if versions else report_prefill(study),
+            "versions": ReportVersionSerializer(versions, many=True).data,
+        })
+
+
+class ReportInputSerializer(serializers.Serializer):
+    findings_text = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    impression = serializers.CharField(max_length=5000)
+    recommendation = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    lungrads_category = serializers.CharField(required=False, allow_blank=True, max_length=4)
+    critical = serializers.BooleanField(required=False, default=False)
+    critical_note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class ReportSignApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    @extend_schema(request=ReportInputSerializer, responses={201: ReportVersionSerializer},
+                   summary="Sign the report (ends the read; stored in the archive as DICOM PDF)")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = ReportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        critical, note = fields.pop("critical"), fields.pop("critical_note", "")
+        try:
+            version = report_sign(study_id=study_id, user=request.user, fields=fields, critical=critical,
+                                  critical_note=note)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class ReportAmendApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    class InputSerializer(ReportInputSerializer):
+        reason = serializers.CharField(max_length=300)
+
+    @extend_schema(request=InputSerializer, responses={201: ReportVersionSerializer},
+                   summary="Amend a signed report: a new version; earlier versions are kept")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        critical, note, reason = fields.pop("critical"), fields.pop("critical_note", ""), fields.pop("reason")
+        try:
+            version = report_amend(study_id=study_id, user=request.user, fields=fields, reason=reason,
+                                   critical=critical, critical_note=note)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class ReportPdfApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="the signed report")},
+                   summary="A signed report version as PDF")
+    def get(self, request, study_id: int, number: int):
+        study = get_object_or_404(Study, pk=study_id)
+        version = get_object_or_404(study.report.versions if hasattr(study, "report") else Study.objects.none(),
+                                    number=number)
+        audit_record(user=request.user, action="report.pdf", study=study, detail=f"v{number}", request=request)
+        response = HttpResponse(report_pdf(version), content_type="application/pdf")
+        name = f"report-{study.accession_number or study.pk}-v{number}.pdf"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+
+
