@@ -1,0 +1,724 @@
+// The study page's image viewer: a plain canvas over pixels proxied from Orthanc by the API.
+//
+//   import { createViewer } from "/static/frontend/viewer.js";
+//   const viewer = createViewer(element, { studyId, onSliceChange });
+//   await viewer.loadSeries(seriesId);
+//   viewer.setMarks([{ id, label, centre_mm: [x, y, z], radius_mm }]);
+//
+// Why no toolkit: what a reading worklist needs (scroll, window/level, zoom/pan, circles at a
+// position in patient space) is a few hundred lines over a 2-D canvas; Cornerstone3D would add a
+// bundler, WASM codecs and workers to build and ship, for features this page does not use.
+//
+// Loading: the geometry comes first, then the slice in view alone (the first image), then the rest
+// in chunks over a few parallel requests, nearest to the slice in view first, re-ordered as the
+// reader scrolls. Slices are kept as 16-bit typed arrays, so scrolling never waits on the network
+// once a slice has arrived, and window/level is a lookup table over the real values (HU for CT).
+
+export const PRESETS = {
+  lung: { label: "Lung", center: -600, width: 1500 },
+  mediastinum: { label: "Mediastinum", center: 40, width: 400 },
+  bone: { label: "Bone", center: 400, width: 1800 },
+  brain: { label: "Brain", center: 40, width: 80 },
+};
+
+const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "REG"]);
+const WHEEL_STEP = 40; // accumulated wheel delta per slice: one mouse notch, several trackpad events
+
+// AI results in the neutral mark form. Reads the lung model's findings whatever their exact key
+// names (centre_mm or center_mm; radius_mm, diameter_mm or long_axis_mm).
+export function marksFromFindings(result, { prefix = "AI" } = {}) {
+  const findings = (result && (result.findings || result.nodules || result.lesions)) || [];
+  return findings.map((f, index) => {
+    const centre = f.centre_mm || f.center_mm || f.centre || f.center;
+    const diameter = f.diameter_mm ?? f.mean_diameter_mm ?? f.long_axis_mm;
+    const radius = f.radius_mm ?? (diameter !== undefined ? diameter / 2 : 5);
+    const parts = [f.type, diameter !== undefined ? `${Number(diameter).toFixed(1)} mm` : "",
+      f.probability !== undefined ? `p=${Number(f.probability).toFixed(2)}` : ""].filter(Boolean);
+    return {
+      id: String(f.id ?? f.key ?? index + 1),
+      label: f.label || `${prefix} ${index + 1}${parts.length ? ": " + parts.join(", ") : ""}`,
+      centre_mm: centre ? centre.map(Number) : null,
+      radius_mm: Number(radius),
+    };
+  }).filter((mark) => mark.centre_mm && mark.centre_mm.length === 3);
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+function sub(a, b) { return [a[0] - b[0], a[1] - b[1], a[2] - b[2]]; }
+function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
+
+function ensureStylesheet() {
+  const href = new URL("./viewer.css", import.meta.url).href;
+  if ([...document.querySelectorAll("link[rel=stylesheet]")].some((link) => link.href === href)) return;
+  const link = el("link");
+  link.rel = "stylesheet";
+  link.href = href;
+  document.head.appendChild(link);
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function getJson(url, signal) {
+  const response = await fetch(url, { credentials: "same-origin", signal, headers: { Accept: "application/json",
+    "X-CSRFToken": csrfToken() } });
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`;
+    try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
+    const error = new Error(detail);
+    error.status = response.status;
+    throw error;
+  }
+  return response.json();
+}
+
+export function createViewer(container, options = {}) {
+  const { studyId, onSliceChange, apiBase = "/api", chunkSize = 8, parallel = 3, showFindings = true,
+    series = null } = options;
+  if (!studyId) throw new Error("createViewer needs a studyId");
+  ensureStylesheet();
+
+  // --- DOM ---
+  const root = el("div", "viewer");
+  root.tabIndex = 0;
+  const toolbar = el("div", "viewer-toolbar");
+  const seriesSelect = el("select", "viewer-series");
+  seriesSelect.title = "Series";
+  const presetBox = el("span", "viewer-presets");
+  for (const [name, preset] of Object.entries(PRESETS)) {
+    const button = el("button", "viewer-preset", preset.label);
+    button.type = "button";
+    button.dataset.preset = name;
+    presetBox.appendChild(button);
+  }
+  const modeButton = el("button", "viewer-mode", "Drag: W/L");
+  modeButton.type = "button";
+  modeButton.title = "What the left button drags (the right button does the other)";
+  const zoomOut = el("button", "viewer-zoom-out", "−");
+  const zoomIn = el("button", "viewer-zoom-in", "+");
+  const resetButton = el("button", "viewer-reset", "Reset");
+  for (const b of [zoomOut, zoomIn, resetButton]) b.type = "button";
+  zoomOut.title = "Zoom out (Ctrl+wheel)";
+  zoomIn.title = "Zoom in (Ctrl+wheel)";
+  toolbar.append(seriesSelect, presetBox, modeButton, zoomOut, zoomIn, resetButton);
+
+  const body = el("div", "viewer-body");
+  const stage = el("div", "viewer-stage");
+  const canvas = el("canvas", "viewer-canvas");
+  const overlay = {
+    series: el("div", "viewer-ov viewer-ov-tl"),
+    zoom: el("div", "viewer-ov viewer-ov-tr"),
+    slice: el("div", "viewer-ov viewer-ov-bl viewer-slice"),
+    window: el("div", "viewer-ov viewer-ov-br viewer-window"),
+    message: el("div", "viewer-message"),
+    progress: el("div", "viewer-progress"),
+  };
+  stage.append(canvas, ...Object.values(overlay));
+  const findingsList = el("ol", "viewer-findings");
+  body.append(stage, findingsList);
+  const slider = el("input", "viewer-slider");
+  slider.type = "range";
+  slider.min = "1";
+  slider.max = "1";
+  slider.value = "1";
+  slider.title = "Slice";
+  root.append(toolbar, body, slider);
+  container.appendChild(root);
+
+  const context = canvas.getContext("2d");
+  const raster = document.createElement("canvas"); // the slice at native resolution
+  const rasterContext = raster.getContext("2d");
+
+  // --- state ---
+  const state = {
+    generation: 0, // bumped by each loadSeries and by destroy: late responses are dropped
+    seriesList: null,
+    seriesId: null,
+    geo: null,
+    pixels: [], // typed array per slice, or null until it arrives
+    inflight: new Set(),
+    active: 0,
+    loadedCount: 0,
+    index: 0,
+    direction: 1,
+    window: { center: 40, width: 400 },
+    lut: null,
+    lutKey: "",
+    rasterKey: "",
+    imageData: null,
+    zoom: 1,
+    pan: [0, 0], // screen pixels (CSS)
+    leftDrag: "wl",
+    marks: [],
+    marksVisible: true,
+    controller: null,
+    frame: 0,
+    wheelAccum: 0,
+    firstImageResolve: null,
+    destroyed: false,
+    stats: { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [] },
+    t0: 0,
+  };
+
+  // --- geometry helpers ---
+  function sliceAxes(geo) {
+    const o = geo.orientation || [1, 0, 0, 0, 1, 0];
+    const row = o.slice(0, 3);
+    const col = o.slice(3, 6);
+    return { row, col, normal: cross(row, col) };
+  }
+
+  // Where a point in patient space (LPS mm) falls on slice k: pixel column, row, distance to the plane.
+  function project(point, k) {
+    const geo = state.geo;
+    const position = geo.slices[k].position;
+    if (!position) return null;
+    const { row, col, normal } = sliceAxes(geo);
+    const rel = sub(point, position);
+    return { i: dot(rel, row) / geo.pixel_spacing[1], j: dot(rel, col) / geo.pixel_spacing[0],
+      d: dot(rel, normal) };
+  }
+
+  function placeMarks() {
+    const geo = state.geo;
+    for (const mark of state.marks) {
+      mark._slice = null;
+      if (!geo || !geo.slices.length || !geo.slices[0].position) continue;
+      let best = null;
+      for (let k = 0; k < geo.slices.length; k++) {
+        const p = project(mark.centre_mm, k);
+        if (best === null || Math.abs(p.d) < Math.abs(best.d)) best = { k, d: p.d };
+      }
+      // Outside the stack (another series' frame, or beyond its ends): listed, not drawn.
+      if (best && Math.abs(best.d) <= Math.max(mark.radius_mm, sliceSpacing() / 2)) mark._slice = best.k;
+    }
+  }
+
+  function sliceSpacing() {
+    const s = state.geo && state.geo.slices;
+    if (!s || s.length < 2 || !s[0].position) return 1;
+    const { normal } = sliceAxes(state.geo);
+    return Math.abs(dot(sub(s[1].position, s[0].position), normal)) || 1;
+  }
+
+  // --- rendering ---
+  function buildLut() {
+    const geo = state.geo;
+    const signed = geo.dtype === "int16";
+    const key = `${state.window.center}|${state.window.width}|${geo.dtype}|${geo.invert}`;
+    if (key === state.lutKey) return;
+    const lut = new Uint32Array(65536);
+    const offset = signed ? 32768 : 0;
+    // DICOM PS3.3 C.11.2.1.2 linear window function.
+    const c = state.window.center - 0.5;
+    const w = Math.max(state.window.width - 1, 1);
+    for (let v = 0; v < 65536; v++) {
+      const x = v - offset;
+      let g = ((x - c) / w + 0.5) * 255;
+      g = g <= 0 ? 0 : g >= 255 ? 255 : g | 0;
+      if (geo.invert) g = 255 - g;
+      lut[v] = 0xff000000 | (g << 16) | (g << 8) | g;
+    }
+    state.lut = lut;
+    state.lutKey = key;
+  }
+
+  function rasterise(k) {
+    const geo = state.geo;
+    const key = `${state.generation}|${k}|${state.lutKey}`;
+    if (key === state.rasterKey) return;
+    if (!state.imageData || state.imageData.width !== geo.columns || state.imageData.height !== geo.rows) {
+      raster.width = geo.columns;
+      raster.height = geo.rows;
+      state.imageData = rasterContext.createImageData(geo.columns, geo.rows);
+    }
+    const out = new Uint32Array(state.imageData.data.buffer);
+    const src = state.pixels[k];
+    const lut = state.lut;
+    const offset = geo.dtype === "int16" ? 32768 : 0;
+    for (let p = 0, n = src.length; p < n; p++) out[p] = lut[src[p] + offset];
+    rasterContext.putImageData(state.imageData, 0, 0);
+    state.rasterKey = key;
+  }
+
+  function resizeCanvas() {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(stage.clientWidth * ratio));
+    const height = Math.max(1, Math.round(stage.clientHeight * ratio));
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+  }
+
+  // Image-to-screen mapping in CSS pixels: fit the slice in millimetres, then zoom and pan.
+  function view() {
+    const geo = state.geo;
+    const w = stage.clientWidth;
+    const h = stage.clientHeight;
+    const mmWide = geo.columns * geo.pixel_spacing[1];
+    const mmHigh = geo.rows * geo.pixel_spacing[0];
+    const perMm = Math.min(w / mmWide, h / mmHigh) * state.zoom;
+    const sx = perMm * geo.pixel_spacing[1];
+    const sy = perMm * geo.pixel_spacing[0];
+    const x0 = (w - geo.columns * sx) / 2 + state.pan[0];
+    const y0 = (h - geo.rows * sy) / 2 + state.pan[1];
+    return { sx, sy, x0, y0, perMm };
+  }
+
+  function drawMarks(v) {
+    if (!state.marksVisible) return;
+    const k = state.index;
+    for (const mark of state.marks) {
+      if (mark._slice === null || mark._slice === undefined) continue;
+      const p = project(mark.centre_mm, k);
+      if (!p) continue;
+      const nearest = mark._slice === k;
+      const r = nearest ? mark.radius_mm : Math.sqrt(Math.max(0, mark.radius_mm ** 2 - p.d ** 2));
+      if (!nearest && (Math.abs(p.d) >= mark.radius_mm || r < 0.5)) continue;
+      const x = v.x0 + (p.i + 0.5) * v.sx;
+      const y = v.y0 + (p.j + 0.5) * v.sy;
+      const radius = Math.max(r * v.perMm, 3);
+      context.save();
+      context.lineWidth = nearest ? 2 : 1.5;
+      context.strokeStyle = nearest ? "rgba(255, 196, 0, 0.95)" : "rgba(255, 196, 0, 0.45)";
+      if (!nearest) context.setLineDash([4, 4]);
+      context.beginPath();
+      context.arc(x, y, radius + 3, 0, 2 * Math.PI);
+      context.stroke();
+      if (nearest) {
+        context.font = "12px system-ui, sans-serif";
+        context.fillStyle = "rgba(255, 196, 0, 0.95)";
+        context.shadowColor = "black";
+        context.shadowBlur = 3;
+        context.fillText(mark.label, x + radius + 6, y - radius - 2);
+      }
+      context.restore();
+    }
+  }
+
+  function draw() {
+    state.frame = 0;
+    if (state.destroyed) return;
+    const started = performance.now();
+    resizeCanvas();
+    const ratio = canvas.width / Math.max(1, stage.clientWidth);
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.fillStyle = "#000";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    const geo = state.geo;
+    if (!geo) return;
+    const k = state.index;
+    const ready = Boolean(state.pixels[k]);
+    overlay.slice.textContent = `Slice ${k + 1}/${geo.slices.length}`;
+    overlay.window.textContent = `WL ${Math.round(state.window.center)} / WW ${Math.round(state.window.width)}`;
+    overlay.zoom.textContent = `${Math.round(state.zoom * 100)} %`;
+    root.dataset.slice = String(k + 1);
+    root.dataset.ready = ready ? "1" : "0";
+    if (!ready) {
+      overlay.message.textContent = "Loading…";
+      return;
+    }
+    overlay.message.textContent = "";
+    buildLut();
+    rasterise(k);
+    const v = view();
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.imageSmoothingEnabled = state.zoom < 3; // past 3× show the real pixels
+    context.drawImage(raster, v.x0, v.y0, geo.columns * v.sx, geo.rows * v.sy);
+    drawMarks(v);
+    const spent = performance.now() - started;
+    state.stats.draws.push(spent);
+    if (state.stats.draws.length > 1000) state.stats.draws.shift();
+    if (state.stats.firstImageMs === null) {
+      state.stats.firstImageMs = performance.now() - state.t0;
+      root.dispatchEvent(new CustomEvent("viewer:firstimage", { detail: { ms: state.stats.firstImageMs } }));
+    }
+    if (state.firstImageResolve) {
+      state.firstImageResolve();
+      state.firstImageResolve = state.firstImageReject = null;
+    }
+  }
+
+  function schedule() {
+    if (!state.frame && !state.destroyed) state.frame = requestAnimationFrame(draw);
+  }
+
+  function renderFindings() {
+    findingsList.replaceChildren();
+    findingsList.hidden = !showFindings || !state.marksVisible || !state.marks.length;
+    for (const mark of state.marks) {
+      const item = el("li");
+      const button = el("button", "viewer-finding", mark.label);
+      button.type = "button";
+      button.dataset.markId = mark.id;
+      if (mark._slice === null || mark._slice === undefined) {
+        button.disabled = true;
+        button.title = "Not in this series";
+      } else {
+        button.title = `Slice ${mark._slice + 1}`;
+      }
+      item.appendChild(button);
+      findingsList.appendChild(item);
+    }
+  }
+
+  // --- slices ---
+  function setIndex(k) {
+    const geo = state.geo;
+    if (!geo) return;
+    const next = Math.max(0, Math.min(geo.slices.length - 1, Math.round(k)));
+    if (next === state.index) return;
+    state.direction = next > state.index ? 1 : -1;
+    state.index = next;
+    slider.value = String(next + 1);
+    schedule();
+    pump();
+    if (onSliceChange) onSliceChange({ index: next, count: geo.slices.length, position: geo.slices[next].position });
+  }
+
+  function nearestMissing() {
+    const n = state.pixels.length;
+    const free = (k) => k >= 0 && k < n && !state.pixels[k] && !state.inflight.has(k);
+    for (let step = 0; step < n; step++) {
+      const ahead = state.index + state.direction * step;
+      const behind = state.index - state.direction * step;
+      if (free(ahead)) return { k: ahead, dir: state.direction };
+      if (step && free(behind)) return { k: behind, dir: -state.direction };
+    }
+    return null;
+  }
+
+  function pump() {
+    const gen = state.generation;
+    if (!state.geo || state.destroyed || state.holdPrefetch || state.failed) return;
+    while (state.active < parallel) {
+      const seed = nearestMissing();
+      if (!seed) return;
+      const batch = [];
+      for (let k = seed.k; batch.length < Math.min(chunkSize, state.geo.max_slices_per_request); k += seed.dir) {
+        if (k < 0 || k >= state.pixels.length || state.pixels[k] || state.inflight.has(k)) break;
+        batch.push(k);
+      }
+      fetchSlices(batch, gen);
+    }
+  }
+
+  async function fetchSlices(batch, gen) {
+    const geo = state.geo;
+    batch.forEach((k) => state.inflight.add(k));
+    state.active += 1;
+    const ids = batch.map((k) => geo.slices[k].id).join(",");
+    const url = `${apiBase}/studies/${studyId}/series/${state.seriesId}/pixels/?ids=${encodeURIComponent(ids)}`;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", signal: state.controller.signal });
+      if (!response.ok) {
+        let detail = `${response.status}`;
+        try { detail = (await response.json()).detail || detail; } catch { /* binary or empty */ }
+        const error = new Error(detail);
+        error.status = response.status;
+        throw error;
+      }
+      const buffer = await response.arrayBuffer();
+      if (gen !== state.generation) return;
+      state.stats.bytes += Number(response.headers.get("Content-Length")) || buffer.byteLength;
+      state.stats.requests += 1;
+      const n = geo.rows * geo.columns;
+      if (buffer.byteLength !== batch.length * 2 * n) throw new Error("unexpected pixel data size");
+      const bytes = new Uint8Array(buffer);
+      batch.forEach((k, b) => {
+        const low = bytes.subarray(2 * n * b, 2 * n * b + n);
+        const high = bytes.subarray(2 * n * b + n, 2 * n * (b + 1));
+        // Int16Array stores high << 8 | low modulo 2^16, which is exactly the two's-complement value.
+        const out = geo.dtype === "int16" ? new Int16Array(n) : new Uint16Array(n);
+        for (let p = 0; p < n; p++) out[p] = low[p] | (high[p] << 8);
+        state.pixels[k] = out;
+        state.loadedCount += 1;
+      });
+      if (batch.includes(state.index)) schedule();
+      overlay.progress.textContent = state.loadedCount < state.pixels.length
+        ? `${state.loadedCount}/${state.pixels.length} loaded` : "";
+      root.dataset.loaded = String(state.loadedCount);
+      if (state.loadedCount === state.pixels.length && state.stats.allCachedMs === null) {
+        state.stats.allCachedMs = performance.now() - state.t0;
+        root.dispatchEvent(new CustomEvent("viewer:cached", { detail: { ms: state.stats.allCachedMs } }));
+      }
+    } catch (error) {
+      if (gen !== state.generation || error.name === "AbortError") return;
+      overlay.message.textContent = `Images could not be loaded: ${error.message}`;
+      batch.forEach((k) => state.inflight.delete(k));
+      state.active -= 1;
+      if (error.status >= 400 && error.status < 500 && error.status !== 429) {
+        // The server refused these images for a reason that a retry will not change.
+        state.failed = true;
+        if (state.firstImageReject) state.firstImageReject(error);
+        state.firstImageResolve = state.firstImageReject = null;
+        return;
+      }
+      // Try again a little later rather than hammering an archive that is down.
+      setTimeout(() => { if (gen === state.generation) pump(); }, 3000);
+      return;
+    }
+    if (gen !== state.generation) return;
+    batch.forEach((k) => state.inflight.delete(k));
+    state.active -= 1;
+    pump();
+  }
+
+  function initialWindow(geo) {
+    const header = geo.windows && geo.windows[0];
+    if (header) return { center: header.center, width: header.width };
+    if (geo.modality === "CT") return { ...PRESETS.mediastinum };
+    return null; // from the first slice's values
+  }
+
+  function windowFromPixels(values) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let p = 0; p < values.length; p += 7) {
+      if (values[p] < min) min = values[p];
+      if (values[p] > max) max = values[p];
+    }
+    return { center: (min + max) / 2, width: Math.max(1, max - min) };
+  }
+
+  async function loadSeriesList() {
+    if (state.seriesList) return state.seriesList;
+    // The page may pass the study's series it already has; otherwise read them (one audited read).
+    const all = series || (await getJson(`${apiBase}/studies/${studyId}/`)).series || [];
+    state.seriesList = all.filter((s) => !NON_IMAGE_MODALITIES.has(s.modality));
+    seriesSelect.replaceChildren(...state.seriesList.map((s) => {
+      const option = el("option", "", [s.series_number !== null ? `S${s.series_number}` : "", s.modality,
+        s.description, `(${s.instance_count})`].filter(Boolean).join(" "));
+      option.value = String(s.id);
+      return option;
+    }));
+    seriesSelect.hidden = state.seriesList.length < 2;
+    seriesSelect.value = String(state.seriesId);
+    return state.seriesList;
+  }
+
+  async function loadSeries(seriesId) {
+    if (state.controller) state.controller.abort();
+    state.generation += 1;
+    const gen = state.generation;
+    state.controller = new AbortController();
+    Object.assign(state, { seriesId, geo: null, pixels: [], inflight: new Set(), active: 0, loadedCount: 0,
+      holdPrefetch: false, failed: false, firstImageResolve: null, firstImageReject: null, index: 0, direction: 1, zoom: 1, pan: [0, 0], lutKey: "", rasterKey: "" });
+    state.stats = { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [] };
+    state.t0 = performance.now();
+    overlay.message.textContent = "Loading…";
+    overlay.progress.textContent = "";
+    root.dataset.loaded = "0";
+    schedule();
+    loadSeriesList().catch(() => { seriesSelect.hidden = true; });
+    seriesSelect.value = String(seriesId);
+    let geo;
+    try {
+      geo = await getJson(`${apiBase}/studies/${studyId}/series/${seriesId}/geometry/`, state.controller.signal);
+    } catch (error) {
+      if (gen === state.generation) overlay.message.textContent = `This series cannot be shown: ${error.message}`;
+      throw error;
+    }
+    if (gen !== state.generation) return;
+    state.stats.geometryMs = performance.now() - state.t0;
+    state.geo = geo;
+    state.pixels = new Array(geo.slices.length).fill(null);
+    state.window = initialWindow(geo) || { center: 0, width: 1 };
+    const autoWindow = !initialWindow(geo);
+    overlay.series.textContent = [geo.modality, geo.description, geo.units].filter(Boolean).join(" · ");
+    slider.max = String(geo.slices.length);
+    slider.value = "1";
+    placeMarks();
+    renderFindings();
+    const first = new Promise((resolve, reject) => {
+      state.firstImageResolve = resolve;
+      state.firstImageReject = reject;
+    });
+    // The slice in view on its own first: the smallest request that shows an image; the prefetch
+    // waits for it so that it has the archive and both cores to itself.
+    state.holdPrefetch = true;
+    await fetchSlices([state.index], gen);
+    if (gen !== state.generation) return;
+    state.holdPrefetch = false;
+    if (autoWindow && state.pixels[state.index]) state.window = windowFromPixels(state.pixels[state.index]);
+    schedule();
+    pump();
+    await first;
+  }
+
+  // --- interaction ---
+  function setWindow(center, width) {
+    state.window = { center, width: Math.max(1, width) };
+    schedule();
+  }
+
+  function zoomAt(factor, cx, cy) {
+    if (!state.geo) return;
+    const before = state.zoom;
+    state.zoom = Math.max(0.25, Math.min(16, state.zoom * factor));
+    const applied = state.zoom / before;
+    // Keep the point under the cursor where it is.
+    const w = stage.clientWidth;
+    const h = stage.clientHeight;
+    const px = cx ?? w / 2;
+    const py = cy ?? h / 2;
+    state.pan[0] = (state.pan[0] + w / 2 - px) * applied - (w / 2 - px);
+    state.pan[1] = (state.pan[1] + h / 2 - py) * applied - (h / 2 - py);
+    schedule();
+  }
+
+  function reset() {
+    state.zoom = 1;
+    state.pan = [0, 0];
+    if (state.geo) state.window = initialWindow(state.geo) || state.window;
+    schedule();
+  }
+
+  function onWheel(event) {
+    event.preventDefault();
+    if (event.ctrlKey) {
+      const box = stage.getBoundingClientRect();
+      zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX - box.left, event.clientY - box.top);
+      return;
+    }
+    state.wheelAccum += event.deltaMode === 1 ? event.deltaY * WHEEL_STEP : event.deltaY;
+    while (Math.abs(state.wheelAccum) >= WHEEL_STEP) {
+      const step = Math.sign(state.wheelAccum);
+      state.wheelAccum -= step * WHEEL_STEP;
+      setIndex(state.index + step);
+    }
+  }
+
+  function onKey(event) {
+    if (!state.geo || event.target === slider || event.target === seriesSelect) return;
+    const n = state.geo.slices.length;
+    const moves = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
+    if (event.key in moves) setIndex(state.index + moves[event.key]);
+    else if (event.key === "Home") setIndex(0);
+    else if (event.key === "End") setIndex(n - 1);
+    else return;
+    event.preventDefault();
+  }
+
+  let drag = null;
+  function onPointerDown(event) {
+    if (!state.geo) return;
+    const kind = event.button === 0 ? (event.shiftKey ? "pan" : state.leftDrag)
+      : event.button === 2 ? (state.leftDrag === "wl" ? "pan" : "wl") : event.button === 1 ? "pan" : null;
+    if (!kind) return;
+    event.preventDefault();
+    root.focus({ preventScroll: true });
+    stage.setPointerCapture(event.pointerId);
+    drag = { kind, x: event.clientX, y: event.clientY, window: { ...state.window }, pan: [...state.pan] };
+  }
+
+  function onPointerMove(event) {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (drag.kind === "pan") {
+      state.pan = [drag.pan[0] + dx, drag.pan[1] + dy];
+      schedule();
+    } else {
+      // Sensitivity follows the window: fine control on a brain window, fast on a lung window.
+      const k = Math.max(0.5, drag.window.width / 300);
+      setWindow(drag.window.center - dy * k, drag.window.width + dx * k);
+    }
+  }
+
+  function onPointerUp(event) {
+    if (drag && stage.hasPointerCapture(event.pointerId)) stage.releasePointerCapture(event.pointerId);
+    drag = null;
+  }
+
+  const listeners = [
+    [stage, "wheel", onWheel, { passive: false }],
+    [root, "keydown", onKey],
+    [stage, "pointerdown", onPointerDown],
+    [stage, "pointermove", onPointerMove],
+    [stage, "pointerup", onPointerUp],
+    [stage, "pointercancel", onPointerUp],
+    [stage, "contextmenu", (event) => event.preventDefault()],
+    [slider, "input", () => setIndex(Number(slider.value) - 1)],
+    [seriesSelect, "change", () => { api.loadSeries(Number(seriesSelect.value)).catch(() => {}); }],
+    [presetBox, "click", (event) => { if (event.target.dataset.preset) api.setPreset(event.target.dataset.preset); }],
+    [modeButton, "click", () => {
+      state.leftDrag = state.leftDrag === "wl" ? "pan" : "wl";
+      modeButton.textContent = state.leftDrag === "wl" ? "Drag: W/L" : "Drag: Pan";
+    }],
+    [zoomIn, "click", () => zoomAt(1.25)],
+    [zoomOut, "click", () => zoomAt(1 / 1.25)],
+    [resetButton, "click", () => reset()],
+    [findingsList, "click", (event) => {
+      const id = event.target.dataset && event.target.dataset.markId;
+      if (id) api.jumpToMark(id);
+    }],
+  ];
+  for (const [target, type, handler, opts] of listeners) target.addEventListener(type, handler, opts);
+  const resizer = new ResizeObserver(() => schedule());
+  resizer.observe(stage);
+
+  const api = {
+    loadSeries,
+    setMarks(marks) {
+      state.marks = (marks || []).map((m) => ({ id: String(m.id), label: String(m.label ?? m.id),
+        centre_mm: m.centre_mm.map(Number), radius_mm: Math.max(0.5, Number(m.radius_mm) || 0) }));
+      placeMarks();
+      renderFindings();
+      schedule();
+    },
+    setMarksVisible(visible) {
+      state.marksVisible = Boolean(visible);
+      root.dataset.marksVisible = state.marksVisible ? "1" : "0";
+      renderFindings();
+      schedule();
+    },
+    jumpToMark(id) {
+      const mark = state.marks.find((m) => m.id === String(id));
+      if (!mark || mark._slice === null || mark._slice === undefined) return false;
+      setIndex(mark._slice);
+      const p = project(mark.centre_mm, mark._slice);
+      state.pan = [0, 0];
+      const v = view();
+      state.pan = [stage.clientWidth / 2 - (v.x0 + (p.i + 0.5) * v.sx),
+        stage.clientHeight / 2 - (v.y0 + (p.j + 0.5) * v.sy)];
+      schedule();
+      return true;
+    },
+    setPreset(name) {
+      const preset = PRESETS[name];
+      if (!preset) throw new Error(`unknown preset ${name}`);
+      setWindow(preset.center, preset.width);
+    },
+    setWindow,
+    setSlice(index) { setIndex(index); },
+    get info() {
+      return { seriesId: state.seriesId, slice: state.index, count: state.geo ? state.geo.slices.length : 0,
+        loaded: state.loadedCount, window: { ...state.window }, zoom: state.zoom, marksVisible: state.marksVisible,
+        marks: state.marks.map((m) => ({ id: m.id, slice: m._slice })) };
+    },
+    get stats() { return { ...state.stats, draws: [...state.stats.draws] }; },
+    element: root,
+    destroy() {
+      state.destroyed = true;
+      state.generation += 1;
+      if (state.controller) state.controller.abort();
+      if (state.frame) cancelAnimationFrame(state.frame);
+      for (const [target, type, handler, opts] of listeners) target.removeEventListener(type, handler, opts);
+      resizer.disconnect();
+      state.pixels = [];
+      root.remove();
+    },
+  };
+  return api;
+}
