@@ -1,0 +1,138 @@
+"""The pixel proxy against the project's real Orthanc: roles, scoping, audit, values, refusals."""
+
+import gzip
+import random
+
+import numpy as np
+import pytest
+from pydicom.uid import RLELossless
+
+from tests.imaging.helpers import archive, ct_series, planes_to_array
+from worklist import imaging
+from worklist.models import AuditEvent
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_geometry_cache():
+    # Orthanc is emptied per test; a geometry remembered from another test must not leak in.
+    imaging.geometry_cache_clear()
+
+
+def geometry_url(series) -> str:
+    return f"/api/studies/{series.study_id}/series/{series.pk}/geometry/"
+
+
+def pixels_url(series, ids) -> str:
+    return f"/api/studies/{series.study_id}/series/{series.pk}/pixels/?ids={','.join(ids)}"
+
+
+def test_clinicians_and_anonymous_users_get_no_images(orthanc, api_as, clinician, client):
+    _, series = archive(ct_series(3))
+    for url in (geometry_url(series), pixels_url(series, ["x"])):
+        assert client.get(url).status_code in (401, 403)
+        assert api_as(clinician).get(url).status_code == 403
+    assert not AuditEvent.objects.filter(action="study.images").exists()
+
+
+def test_a_series_is_only_reachable_through_its_own_study(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(3))
+    other_study, _ = archive(ct_series(2))
+    client = api_as(radiologist)
+    assert client.get(f"/api/studies/{other_study.pk}/series/{series.pk}/geometry/").status_code == 404
+    ids = [s["id"] for s in client.get(geometry_url(series)).json()["slices"]]
+    assert client.get(f"/api/studies/{other_study.pk}/series/{series.pk}/pixels/?ids={ids[0]}").status_code == 404
+
+
+def test_slices_of_another_series_cannot_be_fetched_through_this_one(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(3))
+    _, other = archive(ct_series(2))
+    client = api_as(radiologist)
+    foreign = client.get(geometry_url(other)).json()["slices"][0]["id"]
+    assert client.get(pixels_url(series, [foreign])).status_code == 404
+
+
+def test_opening_a_series_is_audited_once_not_per_slice(orthanc, api_as, manager):
+    study, series = archive(ct_series(4))
+    client = api_as(manager)
+    ids = [s["id"] for s in client.get(geometry_url(series)).json()["slices"]]
+    assert client.get(pixels_url(series, ids[:2])).status_code == 200
+    assert client.get(pixels_url(series, ids[2:])).status_code == 200
+    events = AuditEvent.objects.filter(action="study.images")
+    assert [(e.user, e.study_id) for e in events] == [(manager, study.pk)]
+    assert str(series.pk) in events.get().detail
+
+
+def test_geometry_orders_slices_by_position_whatever_the_arrival_order(orthanc, api_as, radiologist):
+    datasets = ct_series(6, z_step=2.0)  # instance 1 is the lowest slice
+    random.Random(7).shuffle(datasets)
+    _, series = archive(datasets)
+    geometry = api_as(radiologist).get(geometry_url(series)).json()
+    zs = [s["position"][2] for s in geometry["slices"]]
+    assert zs == [110.0, 108.0, 106.0, 104.0, 102.0, 100.0]  # head first
+    assert [s["number"] for s in geometry["slices"]] == [6, 5, 4, 3, 2, 1]
+    assert geometry["rows"] == 6 and geometry["columns"] == 8
+    assert geometry["pixel_spacing"] == [0.7, 0.8]
+    assert geometry["dtype"] == "int16" and geometry["units"] == "HU" and geometry["invert"] is False
+
+
+def test_pixels_arrive_in_hounsfield_units_in_the_order_asked(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(5, z_step=-2.5))  # stored 1000 + k at z = 100 - 2.5 k
+    client = api_as(radiologist)
+    ids = [s["id"] for s in client.get(geometry_url(series)).json()["slices"]]
+    wanted = [ids[3], ids[0]]
+    response = client.get(pixels_url(series, wanted), HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert response["Cache-Control"] == "private, no-store"
+    values = planes_to_array(gzip.decompress(response.content), count=2, rows=6, columns=8, dtype="int16")
+    # Stored 1003 and 1000, intercept -1024.
+    assert np.all(values[0] == -21) and np.all(values[1] == -24)
+
+
+def test_pixels_are_sent_plain_to_a_client_without_gzip(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(2))
+    client = api_as(radiologist)
+    ids = [s["id"] for s in client.get(geometry_url(series)).json()["slices"]]
+    response = client.get(pixels_url(series, ids[:1]))
+    assert "Content-Encoding" not in response
+    assert len(response.content) == 6 * 8 * 2
+
+
+def test_monochrome1_is_flagged_for_inversion(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(2, photometric="MONOCHROME1"))
+    assert api_as(radiologist).get(geometry_url(series)).json()["invert"] is True
+
+
+def test_compressed_series_are_refused_with_a_reason_not_a_server_error(orthanc, api_as, radiologist):
+    datasets = ct_series(2)
+    for ds in datasets:
+        ds.compress(RLELossless, encoding_plugin="pydicom")
+    _, series = archive(datasets)
+    response = api_as(radiologist).get(geometry_url(series))
+    assert response.status_code == 422
+    assert "compressed images (RLE Lossless)" in response.json()["detail"]
+
+
+def test_multi_frame_instances_are_refused_with_a_reason(orthanc, api_as, radiologist):
+    ds = ct_series(1)[0]
+    ds.NumberOfFrames = 3
+    ds.PixelData = np.zeros((3, 6, 8), dtype="<u2").tobytes()
+    _, series = archive([ds])
+    response = api_as(radiologist).get(geometry_url(series))
+    assert response.status_code == 422
+    assert "multi-frame" in response.json()["detail"]
+
+
+def test_too_many_slices_in_one_request_are_refused(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(2))
+    ids = ["x"] * (imaging.MAX_SLICES_PER_REQUEST + 1)
+    assert api_as(radiologist).get(pixels_url(series, ids)).status_code == 422
+
+
+def test_an_unreachable_archive_answers_503(orthanc, api_as, radiologist, settings):
+    _, series = archive(ct_series(2))
+    settings.ORTHANC_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    response = api_as(radiologist).get(geometry_url(series))
+    assert response.status_code == 503
