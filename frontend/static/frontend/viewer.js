@@ -22,7 +22,7 @@ export const PRESETS = {
 };
 
 const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "REG"]);
-const WHEEL_STEP = 40; // accumulated wheel delta per slice: one mouse notch, several trackpad events
+const WHEEL_STEP = 40; // wheel delta (px) that moves one slice
 
 // AI results in the neutral mark form. Reads the lung model's findings whatever their exact key
 // names (centre_mm or center_mm; radius_mm, diameter_mm or long_axis_mm).
@@ -591,11 +591,12 @@ export function createViewer(container, options = {}) {
       zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX - box.left, event.clientY - box.top);
       return;
     }
+    // One slice per wheel notch whatever its size (100 or 120 px by browser); trackpads send many
+    // small deltas, which add up to a slice.
     state.wheelAccum += event.deltaMode === 1 ? event.deltaY * WHEEL_STEP : event.deltaY;
-    while (Math.abs(state.wheelAccum) >= WHEEL_STEP) {
-      const step = Math.sign(state.wheelAccum);
-      state.wheelAccum -= step * WHEEL_STEP;
-      setIndex(state.index + step);
+    if (Math.abs(state.wheelAccum) >= WHEEL_STEP) {
+      setIndex(state.index + Math.sign(state.wheelAccum));
+      state.wheelAccum = 0;
     }
   }
 

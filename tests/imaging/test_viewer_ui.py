@@ -1,0 +1,110 @@
+"""The viewer in headless Chromium over a synthetic chest CT with a known nodule."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from inference.synthetic import generate_study
+from tests.imaging.helpers import archive
+from tests.ui.conftest import screenshot
+
+pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+HARNESS = Path(__file__).with_name("viewer_harness.html").read_text()
+
+# Canvas statistics computed in the page: pixels that are not black, and pixels in the marks' amber.
+CANVAS_COUNTS = """() => {
+  const canvas = document.querySelector(".viewer-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let lit = 0, amber = 0;
+  for (let p = 0; p < data.length; p += 4) {
+    const [r, g, b] = [data[p], data[p + 1], data[p + 2]];
+    if (r + g + b > 30) lit++;
+    if (r > 150 && g > 90 && b < 60 && r - b > 120) amber++;
+  }
+  return { lit, amber, total: data.length / 4 };
+}"""
+
+
+def open_harness(page, base_url: str, study_id: int, series_id: int) -> None:
+    # A page on the live server's origin, so the session cookie and the real static files apply.
+    url = f"{base_url}/__viewer_harness__/?study={study_id}&series={series_id}"
+    page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=HARNESS))
+    page.goto(url)
+
+
+def drawn(page) -> None:
+    """Wait until the slice in view has arrived and a frame has been painted with it."""
+    expect(page.locator(".viewer")).to_have_attribute("data-ready", "1")
+    page.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
+
+
+def test_the_viewer_shows_scrolls_windows_and_marks_a_nodule(login, web_server, orthanc, radiologist):
+    ct = generate_study("chest_ct", seed=11, matrix=256, slices=60, n_nodules=1)
+    nodule = ct.truth["lesions"][0]
+    # The generator writes slices head first, as the viewer orders them: the truth's slice index is ours.
+    nodule_slice = round(nodule["center_voxel_zyx"][0]) + 1
+    study, series = archive(ct.datasets)
+
+    page = login(radiologist)
+    open_harness(page, web_server.url, study.pk, series.pk)
+    assert page.evaluate("() => window.viewerLoaded") == "ok"
+    viewer = page.locator(".viewer")
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 1/60")
+    counts = page.evaluate(CANVAS_COUNTS)
+    assert counts["lit"] > 0.1 * counts["total"], counts  # an image, not a black canvas
+
+    # The mouse wheel scrolls one slice per notch and reports it.
+    page.locator(".viewer-stage").hover()
+    page.mouse.wheel(0, 100)
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 2/60")
+    assert page.evaluate("() => window.sliceChanges") == [1]
+    page.keyboard.press("ArrowDown")  # the viewer took focus? only after a click; focus it first
+    viewer.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 3/60")
+
+    # The header's first window (lung) is applied; a preset button changes it.
+    expect(page.locator(".viewer-window")).to_have_text("WL -600 / WW 1500")
+    page.get_by_role("button", name="Bone").click()
+    expect(page.locator(".viewer-window")).to_have_text("WL 400 / WW 1800")
+    page.evaluate("() => window.viewer.setPreset('lung')")
+    expect(page.locator(".viewer-window")).to_have_text("WL -600 / WW 1500")
+
+    # A mark at the truth centre, in the lung model's shape, converted by the viewer's own helper.
+    page.evaluate("""(n) => window.viewer.setMarks(window.marksFromFindings(
+        { findings: [{ id: "n1", centre_mm: n.center_mm, diameter_mm: n.long_axis_mm, type: n.type }] }))""",
+                  nodule)
+    assert page.evaluate("() => window.viewer.jumpToMark('n1')") is True
+    expect(page.locator(".viewer-slice")).to_have_text(f"Slice {nodule_slice}/60")
+    expect(page.locator(".viewer-finding")).to_have_count(1)
+    drawn(page)
+    assert page.evaluate(CANVAS_COUNTS)["amber"] > 20  # the circle is drawn
+    # Centred: the mark's circle surrounds the middle of the canvas.
+    box = page.locator(".viewer-canvas").bounding_box()
+    centre_pixel = page.evaluate("""([x, y]) => {
+        const c = document.querySelector('.viewer-canvas'); const r = c.width / c.clientWidth;
+        return Array.from(c.getContext('2d').getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data); }""",
+                                 [box["width"] / 2, box["height"] / 2])
+    assert centre_pixel[0] == centre_pixel[1] == centre_pixel[2]  # grey image there, not the amber ring
+    screenshot(page, "viewer")
+
+    # Second-reader mode: the marks and the findings list disappear until the first read is done.
+    page.evaluate("() => window.viewer.setMarksVisible(false)")
+    drawn(page)
+    assert page.evaluate(CANVAS_COUNTS)["amber"] == 0
+    expect(page.locator(".viewer-findings")).to_be_hidden()
+    page.evaluate("() => window.viewer.setMarksVisible(true)")
+    drawn(page)
+    assert page.evaluate(CANVAS_COUNTS)["amber"] > 20
+
+    # Far from the nodule, no circle is drawn.
+    page.evaluate("() => window.viewer.setSlice(0)")
+    drawn(page)
+    assert page.evaluate(CANVAS_COUNTS)["amber"] == 0
+
+    # Everything ends up cached in the page.
+    expect(viewer).to_have_attribute("data-loaded", "60", timeout=20_000)
+    page.evaluate("() => window.viewer.destroy()")
+    expect(page.locator(".viewer")).to_have_count(0)
