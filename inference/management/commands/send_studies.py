@@ -32,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--urgent-share", type=float, default=0.2)
         parser.add_argument("--matrix", type=int, default=None, help="in-plane matrix for chest CT (e.g. 256)")
         parser.add_argument("--speed", type=float, default=1.0, help="time compression: 10 = ten times faster")
+        parser.add_argument("--backlog", type=int, default=0,
+                            help="send the first N studies at once (a demo starts with a waiting worklist)")
         parser.add_argument("--out", default=None, help="write studies here instead of sending")
         parser.add_argument("--host", default=None)
         parser.add_argument("--port", type=int, default=None)
@@ -62,9 +64,12 @@ class Command(BaseCommand):
                             duration_s=duration, count=opts["count"], ct_matrix=opts["matrix"])
         start = time.monotonic()
         sent = failed = 0
+        offset = 0.0
         for index, (at, request) in enumerate(schedule):
+            if index < opts["backlog"]:
+                offset = at  # the backlog goes out at once; later arrivals keep their spacing
             if out is None:  # writing a dataset needs no waiting
-                delay = at / opts["speed"] - (time.monotonic() - start)
+                delay = (at - offset) / opts["speed"] - (time.monotonic() - start)
                 if delay > 0:
                     time.sleep(delay)
             began = time.monotonic()
