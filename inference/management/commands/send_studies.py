@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -73,7 +74,11 @@ class Command(BaseCommand):
                 if delay > 0:
                     time.sleep(delay)
             began = time.monotonic()
-            study = generate_study(request.kind, seed=request.seed, **request.kwargs)
+            kwargs = dict(request.kwargs)
+            if out is None:
+                # A live modality acquires now; a training dataset keeps its seeded dates.
+                kwargs.setdefault("study_datetime", datetime.now().replace(microsecond=0))
+            study = generate_study(request.kind, seed=request.seed, **kwargs)
             accession = study.truth["order"]["accession_number"]
             priority = study.truth["order"]["priority"]
             try:
