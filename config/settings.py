@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "worklist",
     "inference",
     "triage",
+    "dashboard",
+    "clinician",
     "frontend",
 ]
 
