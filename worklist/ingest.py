@@ -54,6 +54,8 @@ class StudyMetadata:
     patient_location: str = ""
     study_datetime: datetime | None = None
     arrived_at: datetime | None = None
+    ctdi_vol_mgy: float | None = None
+    dlp_mgy_cm: float | None = None
     series: list[SeriesMetadata] = field(default_factory=list)
 
     @property
@@ -96,6 +98,27 @@ def _text(tags: dict, key: str, limit: int = 200) -> str:
     return str(value or "").strip()[:limit]
 
 
+def _number(value) -> float | None:
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def ct_dose(tags: dict, image_count: int) -> tuple[float | None, float | None]:
+    """CTDIvol from the image header, and DLP estimated as CTDIvol x scanned length.
+
+    Images do not carry DLP (a dose SR does); length = images x slice thickness is the usual
+    approximation for a contiguous axial series.
+    """
+    ctdi = _number(tags.get("CTDIvol"))
+    thickness = _number(tags.get("SliceThickness"))
+    if ctdi is None:
+        return None, None
+    dlp = round(ctdi * image_count * thickness / 10, 1) if thickness else None
+    return ctdi, dlp
+
+
 def _main_modality(series: list[SeriesMetadata]) -> tuple[str, str]:
     image_series = [s for s in series if s.modality not in NON_IMAGE_MODALITIES]
     counts: dict[str, int] = {}
@@ -128,6 +151,8 @@ def parse_study_metadata(study: dict, series: list[dict], tags: dict, reception:
             )
         )
     main_modality, all_modalities = _main_modality(parsed_series)
+    image_count = sum(s.instance_count for s in parsed_series if s.modality not in NON_IMAGE_MODALITIES)
+    ctdi, dlp = ct_dose(tags, image_count) if main_modality == "CT" else (None, None)
     body_part = _text(tags, "BodyPartExamined", 64) or next((s.body_part for s in parsed_series if s.body_part), "")
     return StudyMetadata(
         study_instance_uid=main_study.get("StudyInstanceUID") or tags.get("StudyInstanceUID") or study["ID"],
@@ -146,6 +171,8 @@ def parse_study_metadata(study: dict, series: list[dict], tags: dict, reception:
         patient_location=_text(tags, "CurrentPatientLocation"),
         study_datetime=parse_dicom_datetime(main_study.get("StudyDate"), main_study.get("StudyTime")),
         arrived_at=parse_orthanc_timestamp(reception) or parse_orthanc_timestamp(study.get("LastUpdate")),
+        ctdi_vol_mgy=ctdi,
+        dlp_mgy_cm=dlp,
         series=parsed_series,
     )
 
@@ -159,7 +186,7 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
         for name in (
             "orthanc_id patient_id patient_name patient_birth_date patient_sex accession_number modality "
             "modalities body_part study_description referring_physician requested_priority patient_location "
-            "study_datetime"
+            "study_datetime ctdi_vol_mgy dlp_mgy_cm"
         ).split()
     }
     with transaction.atomic():

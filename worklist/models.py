@@ -40,6 +40,10 @@ class Study(models.Model):
     patient_location = models.CharField(max_length=200, blank=True)
 
     study_datetime = models.DateTimeField(null=True, blank=True, help_text="Acquisition (StudyDate/Time)")
+    ctdi_vol_mgy = models.FloatField(null=True, blank=True, help_text="CT: CTDIvol (0018,9345) of the first image")
+    dlp_mgy_cm = models.FloatField(
+        null=True, blank=True, help_text="CT: estimated DLP = CTDIvol x scanned length (images x slice thickness)"
+    )
     arrived_at = models.DateTimeField(help_text="When the first image reached the archive")
     ingested_at = models.DateTimeField(auto_now_add=True)
     series_count = models.PositiveIntegerField(default=0)

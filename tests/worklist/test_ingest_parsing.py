@@ -62,3 +62,12 @@ def test_dicom_dates_and_times_parse_leniently():
     assert parse_dicom_datetime("20260101", "") == datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_dicom_datetime("", "101010") is None
     assert parse_dicom_datetime("2026", "101010") is None
+
+
+def test_ct_dose_comes_from_ctdivol_and_an_estimated_scan_length():
+    study, series, tags, reception = orthanc_documents(CTDIvol="1.5", SliceThickness="1.0")
+    meta = parse_study_metadata(study, series, tags, reception)
+    assert meta.ctdi_vol_mgy == 1.5
+    assert meta.dlp_mgy_cm == round(1.5 * 3 * 1.0 / 10, 1)  # three 1 mm images
+    meta = parse_study_metadata(study, series, {}, reception)
+    assert meta.ctdi_vol_mgy is None and meta.dlp_mgy_cm is None
