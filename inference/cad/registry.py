@@ -1,7 +1,8 @@
 """Which CAD models exist and which apply to a study.
 
 Models are built once per worker process (weights load once) and kept here. Settings name
-them: CAD_MODELS lists built-in or extra model classes as "package.module:ClassName".
+them: CAD_MODELS lists built-in or extra model classes as "package.module:ClassName", and
+EXTERNAL_MODEL_MANIFESTS lists manifests of external TorchScript models (inference/cad/external.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ def _load(path: str) -> CadModel:
 
 @functools.lru_cache(maxsize=1)
 def registered_models() -> tuple[CadModel, ...]:
-    return tuple(_load(path) for path in settings.CAD_MODELS)
+    from inference.cad.external import ExternalModel
+
+    built_in = tuple(_load(path) for path in settings.CAD_MODELS)
+    external = tuple(ExternalModel(path) for path in getattr(settings, "EXTERNAL_MODEL_MANIFESTS", []))
+    return built_in + external
 
 
 def models_for_study(study: StudyInfo) -> list[CadModel]:

@@ -1,0 +1,142 @@
+"""External CAD models: a TorchScript file plus a small manifest, loaded without code changes.
+
+List manifest paths in EXTERNAL_MODEL_MANIFESTS. A manifest (JSON, or YAML when PyYAML is
+installed) says:
+
+    {
+      "name": "nodule_heatmap", "version": "0.3",
+      "format": "torchscript", "weights": "model.pt",          # relative to the manifest
+      "applies_to": {"modalities": ["CT"], "body_parts": ["CHEST"],
+                     "description_keywords": ["CHEST", "LUNG"],
+                     "series_include": [], "series_exclude": ["SCOUT"], "min_instances": 20},
+      "input": {"spacing_mm": [2.0, 2.0, 2.0], "window_hu": [-1000, 400]},
+      "output": {"convention": "heatmap", "finding_type": "solid"},
+      "thresholds": {"probability": 0.5},
+      "reporting": "lungrads"                                    # optional: suggest Lung-RADS
+    }
+
+Input: the series resampled to `spacing_mm` (z, y, x), HU clipped to `window_hu` and scaled to
+[0, 1], as a float32 tensor of shape (1, 1, Z, Y, X). Output conventions:
+
+* "heatmap": a tensor of the input's spatial shape with per-voxel probabilities; each
+  connected region above the threshold is a finding (centroid, equivalent-sphere diameter,
+  peak probability).
+* "points": a tensor (N, 5) of rows (z, y, x, diameter_mm, probability) in input voxel indices.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from inference.cad.base import Applicability, Finding, Prediction
+from inference.cad.volume_model import VolumeCadModel
+from inference.volumes import Volume
+
+CONVENTIONS = ("heatmap", "points")
+
+
+class ManifestError(ValueError):
+    """The manifest is missing something or names something that does not exist."""
+
+
+def read_manifest(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: a manifest is a mapping")
+    for key in ("name", "version", "weights"):
+        if not data.get(key):
+            raise ManifestError(f"{path}: '{key}' is required")
+    if data.get("format", "torchscript") != "torchscript":
+        raise ManifestError(f"{path}: only format 'torchscript' is supported")
+    convention = data.get("output", {}).get("convention", "heatmap")
+    if convention not in CONVENTIONS:
+        raise ManifestError(f"{path}: output convention must be one of {CONVENTIONS}")
+    return data
+
+
+class ExternalModel(VolumeCadModel):
+    def __init__(self, manifest_path: str | Path) -> None:
+        path = Path(manifest_path)
+        self.manifest = read_manifest(path)
+        self.name = str(self.manifest["name"])
+        self.version = str(self.manifest["version"])
+        rule = self.manifest.get("applies_to", {})
+        defaults = Applicability()
+        self.applicability = Applicability(
+            modalities=tuple(rule.get("modalities", defaults.modalities)),
+            body_parts=tuple(rule.get("body_parts", defaults.body_parts)),
+            description_keywords=tuple(rule.get("description_keywords", defaults.description_keywords)),
+            series_include=tuple(rule.get("series_include", defaults.series_include)),
+            series_exclude=tuple(rule.get("series_exclude", defaults.series_exclude)),
+            min_instances=int(rule.get("min_instances", defaults.min_instances)),
+        )
+        inputs = self.manifest.get("input", {})
+        self.spacing = np.array(inputs.get("spacing_mm", [1.0, 1.0, 1.0]), dtype=float)
+        self.window = tuple(float(v) for v in inputs.get("window_hu", [-1000, 400]))
+        output = self.manifest.get("output", {})
+        self.convention = output.get("convention", "heatmap")
+        self.finding_type = str(output.get("finding_type", "solid"))
+        self.threshold = float(self.manifest.get("thresholds", {}).get("probability", 0.5))
+        weights = (path.parent / self.manifest["weights"]).resolve()
+        if not weights.exists():
+            raise ManifestError(f"{path}: weights {weights} not found")
+        # Loaded once: the registry keeps this object for the life of the worker process.
+        self.module = torch.jit.load(str(weights), map_location="cpu")
+        self.module.eval()
+
+    def _input(self, volume: Volume) -> tuple[np.ndarray, np.ndarray]:
+        zoom = np.array(volume.spacing) / self.spacing
+        data = ndimage.zoom(volume.hu.astype(np.float32), zoom, order=1)
+        lo, hi = self.window
+        data = (np.clip(data, lo, hi) - lo) / (hi - lo)
+        # Source voxels per model voxel, per axis, as zoom actually laid the grid out.
+        scale = (np.array(volume.hu.shape) - 1) / np.maximum(np.array(data.shape) - 1, 1)
+        return data.astype(np.float32), scale
+
+    def predict(self, volume: Volume) -> Prediction:
+        data, scale = self._input(volume)
+        with torch.no_grad():
+            output = self.module(torch.from_numpy(data)[None, None])
+        output = output.detach().float().numpy()
+        rows = self._heatmap_rows(output.reshape(data.shape)) if self.convention == "heatmap" else output.reshape(-1, 5)
+        findings = []
+        for z, y, x, diameter, probability in rows:
+            if probability < self.threshold:
+                continue
+            centre = volume.index_to_lps(np.array([z, y, x]) * scale)
+            findings.append(Finding(centre_mm=tuple(float(v) for v in centre), diameter_mm=float(diameter),
+                                    kind=self.finding_type, probability=float(probability),
+                                    mean_diameter_mm=float(diameter)))
+        findings.sort(key=lambda f: -f.probability)
+        suspicion = float(output.max()) if output.size and self.convention == "heatmap" else max(
+            (float(r[4]) for r in rows), default=0.0)
+        return Prediction(findings=findings, suspicion=round(min(max(suspicion, 0.0), 1.0), 4))
+
+    def _heatmap_rows(self, heat: np.ndarray) -> np.ndarray:
+        labels, count = ndimage.label(heat >= self.threshold)
+        rows = []
+        voxel_mm3 = float(np.prod(self.spacing))
+        for index in range(1, count + 1):
+            region = labels == index
+            centre = np.argwhere(region).mean(axis=0)
+            diameter = 2 * (3 * region.sum() * voxel_mm3 / (4 * np.pi)) ** (1 / 3)
+            rows.append([*centre, diameter, float(heat[region].max())])
+        return np.array(rows, dtype=float).reshape(-1, 5)
+
+    def summarise(self, prediction: Prediction) -> tuple[str, str]:
+        if self.manifest.get("reporting") == "lungrads":
+            from inference.cad.lung_nodule.model import lungrads_summary
+
+            return lungrads_summary(prediction.findings)
+        return super().summarise(prediction)
