@@ -5,6 +5,7 @@ from frontend import views
 
 urlpatterns = [
     path("", views.worklist_page, name="worklist"),
+    path("studies/<int:study_id>/", views.study_page, name="study"),
     path("login/", auth_views.LoginView.as_view(template_name="frontend/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -8,6 +8,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import ReadingMode, Role, User
 from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist, SendsOrders
 from triage.models import UrgencyClass
 from worklist.hl7_orders import Hl7OrderError
@@ -20,6 +21,7 @@ from worklist.services import (
     alert_acknowledge,
     audit_record,
     order_receive,
+    study_assign,
     study_claim,
     study_release,
     urgency_target_update,
@@ -180,3 +182,47 @@ class UrgencyClassApi(APIView):
         data.is_valid(raise_exception=True)
         urgency = urgency_target_update(code=code, user=request.user, request=request, **data.validated_data)
         return Response(UrgencyClassSerializer(urgency).data)
+
+
+class StudyAssignApi(APIView):
+    permission_classes = [IsManager]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+
+    @extend_schema(request=InputSerializer, responses={200: StudySerializer, 409: OpenApiResponse()},
+                   summary="Reassign a study to a radiologist (manager)")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reader = User.objects.filter(username=data.validated_data["username"], role=Role.RADIOLOGIST).first()
+        if reader is None:
+            return Response({"detail": "no such radiologist"}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            study = study_assign(study_id=study_id, manager=request.user, reader=reader)
+        except StudyNotClaimable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(StudySerializer(study).data)
+
+
+class MeApi(APIView):
+    """The signed-in user's own settings (reading mode)."""
+
+    class MeSerializer(serializers.Serializer):
+        username = serializers.CharField(read_only=True)
+        role = serializers.CharField(read_only=True)
+        reading_mode = serializers.ChoiceField(choices=ReadingMode.choices)
+
+    @extend_schema(responses=MeSerializer, summary="Who am I, and my reading mode")
+    def get(self, request):
+        return Response(self.MeSerializer(request.user).data)
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer, summary="Change my reading mode")
+    def patch(self, request):
+        data = self.MeSerializer(request.user, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        request.user.reading_mode = data.validated_data.get("reading_mode", request.user.reading_mode)
+        request.user.save(update_fields=["reading_mode"])
+        audit_record(user=request.user, action="user.reading_mode", detail=request.user.reading_mode, request=request)
+        return Response(self.MeSerializer(request.user).data)

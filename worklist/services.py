@@ -157,6 +157,28 @@ def order_receive(*, message: str) -> Order:
     return order
 
 
+def study_assign(*, study_id: int, manager, reader) -> Study:
+    """A manager hands a study to a radiologist (or takes it from one who is away)."""
+    if manager.role != Role.MANAGER:
+        raise StudyNotClaimable("only managers reassign studies")
+    if reader.role != Role.RADIOLOGIST or not reader.is_active:
+        raise StudyNotClaimable(f"{reader.username} is not an active radiologist")
+    now = timezone.now()
+    with transaction.atomic():
+        assigned = (
+            Study.objects.filter(pk=study_id)
+            .exclude(reading_state=ReadingState.REPORTED)
+            .update(claimed_by=reader, claimed_at=now, claim_touched_at=now, reading_state=ReadingState.IN_PROGRESS,
+                    updated_at=now)
+        )
+        if not assigned:
+            raise StudyNotClaimable("study is already reported")
+        study = Study.objects.select_related("claimed_by").get(pk=study_id)
+        audit_record(user=manager, action="study.assign", study=study, detail=f"to {reader.username}")
+        study_publish_on_commit(study.pk)
+    return study
+
+
 def studies_reprioritise(*, now: datetime | None = None, study_ids: list[int] | None = None) -> int:
     """Recompute open studies' priority (order or targets changed, time moved on). Returns how many changed."""
     changed = 0

@@ -17,6 +17,8 @@ urlpatterns = [
     path("studies/<int:study_id>/report/amend/", reading_api.ReportAmendApi.as_view(), name="api-report-amend"),
     path("studies/<int:study_id>/report/v<int:number>.pdf", reading_api.ReportPdfApi.as_view(),
          name="api-report-pdf"),
+    path("studies/<int:study_id>/assign/", api.StudyAssignApi.as_view(), name="api-study-assign"),
+    path("me/", api.MeApi.as_view(), name="api-me"),
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
     path("alerts/<int:alert_id>/acknowledge/", api.AlertAcknowledgeApi.as_view(), name="api-alert-ack"),
     path("urgency-classes/", api.UrgencyClassListApi.as_view(), name="api-urgency-classes"),

@@ -40,8 +40,9 @@ def login(browser, web_server):
         page.goto(web_server.url + "/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password or "pw-" + user.username)
-        page.click("button[type=submit]")
-        page.wait_for_url(web_server.url + "/")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert "/login/" not in page.url, f"login failed for {user.username}"
         return page
 
     yield log_in

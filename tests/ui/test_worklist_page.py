@@ -26,6 +26,9 @@ def test_a_radiologist_sees_a_study_arrive_live(login, celery_worker, radiologis
     screenshot(page, "worklist")
 
 
-def test_a_clinician_is_refused_the_worklist_page(login, clinician):
+def test_a_clinician_is_refused_the_worklist_and_study_pages(login, clinician, web_server):
     page = login(clinician)
+    assert "/clinician/" in page.url  # sent to their own lookup page, never the department's worklist
+    expect(page.locator("#worklist-table")).to_have_count(0)
+    page.goto(web_server.url + "/studies/1/")
     expect(page.locator("h1")).to_have_text("Not available for your role")

@@ -1,12 +1,24 @@
 // The live worklist: rows come from the REST API; the websocket says what changed.
 // On every (re)connect the whole list is re-read, so missed messages cost nothing.
+// Filtering happens here over the rows already loaded: the list is the department's open work.
 
 const body = document.getElementById("worklist-body");
 const connection = document.getElementById("connection");
 const count = document.getElementById("count");
+const filters = document.getElementById("filters");
+const criticalBanner = document.getElementById("critical-banner");
+const me = document.body.dataset.user;
 const studies = new Map();
+let selectedId = null;
 
 function text(value) { return value === null || value === undefined ? "" : String(value); }
+
+// DICOM person names are Family^Given^Middle^Prefix^Suffix; people read "Family, Given Middle".
+function personName(value) {
+  const [family = "", given = "", middle = ""] = text(value).split("=")[0].split("^");
+  const first = [given, middle].filter(Boolean).join(" ");
+  return first ? `${family}, ${first}` : family;
+}
 
 function dueIn(dueAt) {
   if (!dueAt) return "";
@@ -18,21 +30,24 @@ function dueIn(dueAt) {
   return sign + shown;
 }
 
-// DICOM person names are Family^Given^Middle^Prefix^Suffix; people read "Family, Given Middle".
-function personName(value) {
-  const [family = "", given = "", middle = ""] = text(value).split("=")[0].split("^");
-  const first = [given, middle].filter(Boolean).join(" ");
-  return first ? `${family}, ${first}` : family;
-}
-
-function isOpen(study) { return study.reading_state !== "reported"; }
-
 function order(a, b) {
   const due = (s) => (s.due_at ? Date.parse(s.due_at) : Infinity);
   if (due(a) !== due(b)) return due(a) - due(b);
   const susp = (s) => (s.ai_suspicion === null ? -1 : s.ai_suspicion);
   if (susp(a) !== susp(b)) return susp(b) - susp(a);
   return Date.parse(a.arrived_at) - Date.parse(b.arrived_at) || a.id - b.id;
+}
+
+function matches(study) {
+  const f = Object.fromEntries(new FormData(filters).entries());
+  if (f.state ? study.reading_state !== f.state : study.reading_state === "reported") return false;
+  if (f.modality && study.modality !== f.modality) return false;
+  if (f.body_part && study.body_part !== f.body_part) return false;
+  if (f.mine && study.claimed_by !== me) return false;
+  const q = (f.search || "").trim().toLowerCase();
+  if (q && ![study.patient_name, personName(study.patient_name), study.patient_id, study.accession_number]
+    .some((v) => text(v).toLowerCase().includes(q))) return false;
+  return true;
 }
 
 function cell(row, value, className) {
@@ -56,40 +71,119 @@ function renderRow(study) {
   const row = document.createElement("tr");
   row.dataset.studyId = study.id;
   row.dataset.urgency = study.urgency_code;
+  row.tabIndex = -1;
   const badgeCell = cell(row, "");
   const badge = document.createElement("span");
   badge.className = `badge ${study.urgency_code}`;
   badge.textContent = study.urgency_name || study.urgency_code;
   badgeCell.appendChild(badge);
-  cell(row, dueIn(study.due_at), study.escalation !== "none" ? study.escalation : "");
+  cell(row, dueIn(study.due_at), `due ${study.escalation !== "none" ? study.escalation : ""}`);
   cell(row, personName(study.patient_name), "patient");
   cell(row, `${text(study.patient_age)} ${text(study.patient_sex)}`.trim());
   cell(row, study.modality);
   cell(row, study.study_description);
   cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
-  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})` : study.reading_state);
+  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})`
+    : study.reading_state.replace("_", " "), "state");
   cell(row, study.priority_reason, "reason");
+  row.addEventListener("click", () => open(study.id));
   return row;
 }
 
 function render(changedId) {
-  const rows = [...studies.values()].filter(isOpen).sort(order);
+  const rows = [...studies.values()].filter(matches).sort(order);
   body.replaceChildren(...rows.map((study) => {
     const row = renderRow(study);
     if (study.id === changedId) row.classList.add("changed");
+    if (study.id === selectedId) row.classList.add("selected");
     return row;
   }));
   count.textContent = `${rows.length} studies`;
+  refreshFilterOptions();
 }
 
+function refreshFilterOptions() {
+  for (const [name, key] of [["modality", "modality"], ["body_part", "body_part"]]) {
+    const select = filters.elements[name];
+    const values = [...new Set([...studies.values()].map((s) => s[key]).filter(Boolean))].sort();
+    const have = [...select.options].map((o) => o.value);
+    for (const value of values) {
+      if (!have.includes(value)) select.add(new Option(value, value));
+    }
+  }
+}
+
+function open(studyId) { window.location.href = `/studies/${studyId}/`; }
+
+// --- AI-critical announcements -----------------------------------------------------------------
+
+function announce(study) {
+  criticalBanner.textContent = `AI-critical: ${personName(study.patient_name)} — ${text(study.ai_headline)} `
+    + `(${study.modality} ${text(study.study_description)})`;
+  criticalBanner.hidden = false;
+  criticalBanner.onclick = () => open(study.id);
+  if (filters.elements.sound.checked) beep();
+}
+
+function beep() {
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+  } catch (error) {
+    console.warn("no sound", error);
+  }
+}
+
+// --- keyboard --------------------------------------------------------------------------------
+
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, select, textarea")) return;
+  const rows = [...body.querySelectorAll("tr")];
+  if (!rows.length) return;
+  let index = rows.findIndex((r) => Number(r.dataset.studyId) === selectedId);
+  if (event.key === "ArrowDown" || event.key === "j") index = Math.min(rows.length - 1, index + 1);
+  else if (event.key === "ArrowUp" || event.key === "k") index = Math.max(0, index - 1);
+  else if (event.key === "Enter" && selectedId !== null) { open(selectedId); return; }
+  else return;
+  event.preventDefault();
+  selectedId = Number(rows[index].dataset.studyId);
+  rows.forEach((r) => r.classList.toggle("selected", Number(r.dataset.studyId) === selectedId));
+  rows[index].scrollIntoView({ block: "nearest" });
+});
+
+// --- data ------------------------------------------------------------------------------------
+
 async function reload() {
-  const response = await fetch("/api/worklist/?limit=500", { credentials: "same-origin" });
+  const response = await fetch("/api/worklist/?limit=1000", { credentials: "same-origin" });
   if (!response.ok) throw new Error(`worklist: HTTP ${response.status}`);
   const page = await response.json();
   studies.clear();
   for (const study of page.results) studies.set(study.id, study);
   render(null);
+}
+
+function onMessage(message) {
+  if (message.type === "study.updated") {
+    const before = studies.get(message.study.id);
+    studies.set(message.study.id, message.study);
+    if (message.study.urgency_code === "ai_critical" && (!before || before.urgency_code !== "ai_critical")) {
+      announce(message.study);
+    }
+    render(message.study.id);
+  } else if (message.type === "alert.raised") {
+    criticalBanner.textContent = message.alert.message;
+    criticalBanner.hidden = false;
+    if (filters.elements.sound.checked) beep();
+  } else if (message.type === "critical.acknowledged") {
+    criticalBanner.textContent = `Critical result acknowledged by ${text(message.acknowledged_by)}`
+      + ` (${text(message.accession_number)})`;
+    criticalBanner.hidden = false;
+  }
 }
 
 function connect(delay = 1000) {
@@ -103,13 +197,7 @@ function connect(delay = 1000) {
     reload().catch((error) => console.error(error));
     delay = 1000;
   };
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "study.updated") {
-      studies.set(message.study.id, message.study);
-      render(message.study.id);
-    }
-  };
+  socket.onmessage = (event) => onMessage(JSON.parse(event.data));
   socket.onclose = () => {
     connection.dataset.state = "offline";
     connection.textContent = "reconnecting…";
@@ -117,6 +205,8 @@ function connect(delay = 1000) {
   };
 }
 
+filters.addEventListener("input", () => render(null));
+filters.addEventListener("submit", (event) => event.preventDefault());
 reload().catch((error) => console.error(error));
 connect();
 // Due-in countdowns move with the clock.
