@@ -74,7 +74,7 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
 class MultiViewNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.features = nn.Sequential(_block(CHANNELS, 24), _block(24, 48), _block(48, 64))  # 32 -> 4
+        self.features = nn.Sequential(_block(CHANNELS, 16), _block(16, 32), _block(32, 64))  # 32 -> 4
         self.head = nn.Sequential(
             nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 4 * 4 + N_FEATURES, 96), nn.ReLU(inplace=True),
             nn.Linear(96, 1),

@@ -114,22 +114,40 @@ def generator_commit() -> str:
         return "unknown"
 
 
+def _cached_scan_samples(args: tuple[int, str | None]) -> dict:
+    """scan_samples, kept on disk when a cache folder is given (generated data, never committed)."""
+    scan_seed, cache = args
+    if cache is None:
+        return scan_samples(scan_seed)
+    path = Path(cache) / f"scan_{scan_seed}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            return {key: data[key] for key in data.files}
+    sample = scan_samples(scan_seed)
+    np.savez(path, **sample)
+    return sample
+
+
 def train_lung_nodule(*, seed: int, scans: int, out_path: Path, workers: int = 2, epochs: int = 12,
-                      log=print) -> TrainingResult:
+                      negative_share: float = 0.35, cache: Path | None = None, log=print) -> TrainingResult:
     started = time.monotonic()
     torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     seeds = training_seeds(seed, scans)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     samples: list[dict] = []
+    jobs = [(s, str(cache) if cache else None) for s in seeds]
     with get_context("spawn").Pool(workers) as pool:
-        for n, sample in enumerate(pool.imap_unordered(scan_samples, seeds), 1):
+        for n, sample in enumerate(pool.imap_unordered(_cached_scan_samples, jobs), 1):
             samples.append(sample)
             if n % 10 == 0:
                 log(f"  {n}/{scans} scans prepared ({time.monotonic() - started:.0f} s)")
     views = torch.from_numpy(np.concatenate([s["views"] for s in samples]))
     scalars = torch.from_numpy(np.concatenate([s["scalars"] for s in samples]))
     labels = torch.from_numpy(np.concatenate([s["labels"] for s in samples]))
-    nodules = sum(s["nodules"] for s in samples)
-    found = sum(s["found"] for s in samples)
+    nodules = sum(int(s["nodules"]) for s in samples)
+    found = sum(int(s["found"]) for s in samples)
     log(f"{len(labels)} samples, {int(labels.sum())} positive views; detector recall on training scans "
         f"{found}/{nodules}")
 
@@ -137,15 +155,22 @@ def train_lung_nodule(*, seed: int, scans: int, out_path: Path, workers: int = 2
     net = MultiViewNet()
     optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     pos = labels.sum().item()
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels) - pos) / max(pos, 1.0)))
+    # Weight positives up to the share of negatives an epoch sees.
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(negative_share * (len(labels) - pos) / max(pos, 1.0)))
     batch = 128
-    steps_per_epoch = math.ceil(len(labels) / batch)
+    # Each epoch sees every positive view and a fresh share of the negatives: the CPU budget
+    # goes to variety rather than to re-reading easy negatives.
+    positive_idx = np.flatnonzero(labels.numpy() == 1)
+    negative_idx = np.flatnonzero(labels.numpy() == 0)
+    per_epoch = len(positive_idx) + int(negative_share * len(negative_idx))
+    steps_per_epoch = math.ceil(per_epoch / batch)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=epochs * steps_per_epoch)
     for epoch in range(epochs):
         net.train()
-        order = torch.randperm(len(labels))
+        chosen = np.concatenate([positive_idx, rng.choice(negative_idx, per_epoch - len(positive_idx), replace=False)])
+        order = torch.from_numpy(rng.permutation(chosen))
         total = 0.0
-        for start in range(0, len(labels), batch):
+        for start in range(0, len(order), batch):
             idx = order[start:start + batch]
             optimiser.zero_grad()
             loss = loss_fn(net(views[idx].float(), scalars[idx]), labels[idx])
@@ -153,7 +178,7 @@ def train_lung_nodule(*, seed: int, scans: int, out_path: Path, workers: int = 2
             optimiser.step()
             schedule.step()
             total += loss.item() * len(idx)
-        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(labels):.4f} ({time.monotonic() - started:.0f} s)")
+        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(order):.4f} ({time.monotonic() - started:.0f} s)")
 
     net.eval()
     meta = {

@@ -15,17 +15,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("model", choices=["lung_nodule"])
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--scans", type=int, default=90, help="generated training scans")
-        parser.add_argument("--epochs", type=int, default=12)
+        parser.add_argument("--scans", type=int, default=48, help="generated training scans")
+        parser.add_argument("--epochs", type=int, default=6)
         parser.add_argument("--workers", type=int, default=2, help="processes generating scans")
         parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
+        parser.add_argument("--cache", type=Path, default=None,
+                            help="folder to keep each generated scan's training views in (reruns reuse them)")
 
-    def handle(self, *args, model: str, seed: int, scans: int, epochs: int, workers: int, out: Path, **options):
+    def handle(self, *args, model: str, seed: int, scans: int, epochs: int, workers: int, out: Path,
+               cache: Path | None, **options):
         from inference.cad.lung_nodule.train import train_lung_nodule
 
         if scans < 2:
             raise CommandError("train on at least two scans")
-        result = train_lung_nodule(seed=seed, scans=scans, out_path=out, workers=workers, epochs=epochs,
+        result = train_lung_nodule(seed=seed, scans=scans, out_path=out, workers=workers, epochs=epochs, cache=cache,
                                    log=lambda line: self.stdout.write(line))
         size = result.path.stat().st_size / 1e6
         seconds = result.meta["train_seconds"]
