@@ -161,8 +161,8 @@ def main() -> None:
     parser.add_argument("--matrix", type=int, default=512)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--chunk", type=int, default=8, help="slices per pixel request")
-    parser.add_argument("--parallel", type=int, default=3, help="pixel requests in flight")
+    parser.add_argument("--chunk", type=int, default=4, help="slices per pixel request")
+    parser.add_argument("--parallel", type=int, default=4, help="pixel requests in flight")
     parser.add_argument("--scroll-steps", type=int, default=200)
     args = parser.parse_args()
 

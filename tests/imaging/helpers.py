@@ -44,9 +44,10 @@ def ct_slice(pixels: np.ndarray, *, position: tuple[float, float, float], number
     return ds
 
 
-def ct_series(count: int = 5, *, shape=(6, 8), z_step: float = -2.5, **kwargs) -> list[Dataset]:
+def ct_series(count: int = 5, *, shape=(6, 8), z_step: float = -2.5, study_uid: str | None = None,
+              **kwargs) -> list[Dataset]:
     """`count` slices; slice k is filled with stored value 1000 + k and lies at z = 100 + k * z_step."""
-    study_uid, series_uid = generate_uid(), generate_uid()
+    study_uid, series_uid = study_uid or generate_uid(), generate_uid()
     return [
         ct_slice(np.full(shape, 1000 + k, dtype=np.uint16), position=(-50.0, -60.0, 100.0 + k * z_step),
                  number=k + 1, study_uid=study_uid, series_uid=series_uid, **kwargs)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from pydicom.uid import RLELossless
 
 from inference.synthetic import generate_study
-from tests.imaging.helpers import archive
+from tests.imaging.helpers import archive, ct_series
 from tests.ui.conftest import screenshot
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -60,7 +61,6 @@ def test_the_viewer_shows_scrolls_windows_and_marks_a_nodule(login, web_server, 
     page.mouse.wheel(0, 100)
     expect(page.locator(".viewer-slice")).to_have_text("Slice 2/60")
     assert page.evaluate("() => window.sliceChanges") == [1]
-    page.keyboard.press("ArrowDown")  # the viewer took focus? only after a click; focus it first
     viewer.focus()
     page.keyboard.press("ArrowDown")
     expect(page.locator(".viewer-slice")).to_have_text("Slice 3/60")
@@ -108,3 +108,76 @@ def test_the_viewer_shows_scrolls_windows_and_marks_a_nodule(login, web_server, 
     expect(viewer).to_have_attribute("data-loaded", "60", timeout=20_000)
     page.evaluate("() => window.viewer.destroy()")
     expect(page.locator(".viewer")).to_have_count(0)
+
+
+def test_the_viewer_drags_zooms_resets_and_switches_series(login, web_server, orthanc, radiologist):
+    first = ct_series(5, shape=(64, 64))
+    second = ct_series(3, shape=(64, 64), study_uid=first[0].StudyInstanceUID)
+    compressed = ct_series(2, shape=(64, 64), study_uid=first[0].StudyInstanceUID)
+    for number, (datasets, description) in enumerate([(second, "Second"), (compressed, "Compressed")], start=2):
+        for ds in datasets:
+            ds.SeriesNumber, ds.SeriesDescription = number, description
+    for ds in compressed:
+        ds.compress(RLELossless, encoding_plugin="pydicom")
+    study, series = archive(first + second + compressed)
+    by_number = {s.series_number: s for s in study.series.all()}
+
+    page = login(radiologist)
+    open_harness(page, web_server.url, study.pk, series.pk)
+    assert page.evaluate("() => window.viewerLoaded") == "ok"
+    window_text, zoom_text = page.locator(".viewer-window"), page.locator(".viewer-ov-tr")
+    # No window in the header: a CT opens on the mediastinal window.
+    expect(window_text).to_have_text("WL 40 / WW 400")
+
+    # Left drag windows: right is wider, up is brighter (lower level); sensitivity width / 300.
+    box = page.locator(".viewer-stage").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 60, cy + 30, steps=4)
+    page.mouse.up()
+    expect(window_text).to_have_text("WL 0 / WW 480")
+
+    # Right drag pans; the mode button swaps what the left button does.
+    page.mouse.move(cx, cy)
+    page.mouse.down(button="right")
+    page.mouse.move(cx + 40, cy - 20, steps=3)
+    page.mouse.up(button="right")
+    assert page.evaluate("() => window.viewer.info.pan") == [40, -20]
+    page.get_by_role("button", name="Drag: W/L").click()
+    expect(page.get_by_role("button", name="Drag: Pan")).to_be_visible()
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 10, cy + 10, steps=2)
+    page.mouse.up()
+    assert page.evaluate("() => window.viewer.info.pan") == [50, -10]
+    expect(window_text).to_have_text("WL 0 / WW 480")
+
+    # Ctrl+wheel and the buttons zoom; Reset restores zoom, pan and the opening window.
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -100)
+    page.keyboard.up("Control")
+    expect(zoom_text).to_have_text("115 %")
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 1/5")  # zooming did not scroll
+    page.get_by_role("button", name="+").click()
+    expect(zoom_text).to_have_text("144 %")
+    page.get_by_role("button", name="Reset").click()
+    expect(zoom_text).to_have_text("100 %")
+    expect(window_text).to_have_text("WL 40 / WW 400")
+    assert page.evaluate("() => window.viewer.info.pan") == [0, 0]
+
+    # Keyboard scrolling once the viewer has focus.
+    page.locator(".viewer").focus()
+    page.keyboard.press("End")
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 5/5")
+    page.keyboard.press("PageUp")
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 1/5")
+
+    # The series switcher lists the study's series and loads the one picked.
+    switcher = page.locator(".viewer-series")
+    expect(switcher.locator("option")).to_have_count(3)
+    switcher.select_option(str(by_number[2].pk))
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 1/3")
+    expect(page.locator(".viewer")).to_have_attribute("data-ready", "1")
+    switcher.select_option(str(by_number[3].pk))
+    expect(page.locator(".viewer-message")).to_contain_text("compressed images (RLE Lossless)")

@@ -82,7 +82,7 @@ async function getJson(url, signal) {
 }
 
 export function createViewer(container, options = {}) {
-  const { studyId, onSliceChange, apiBase = "/api", chunkSize = 8, parallel = 3, showFindings = true,
+  const { studyId, onSliceChange, apiBase = "/api", chunkSize = 4, parallel = 4, showFindings = true,
     series = null } = options;
   if (!studyId) throw new Error("createViewer needs a studyId");
   ensureStylesheet();
@@ -705,7 +705,8 @@ export function createViewer(container, options = {}) {
     setSlice(index) { setIndex(index); },
     get info() {
       return { seriesId: state.seriesId, slice: state.index, count: state.geo ? state.geo.slices.length : 0,
-        loaded: state.loadedCount, window: { ...state.window }, zoom: state.zoom, marksVisible: state.marksVisible,
+        loaded: state.loadedCount, window: { ...state.window }, zoom: state.zoom, pan: [...state.pan],
+        marksVisible: state.marksVisible,
         marks: state.marks.map((m) => ({ id: m.id, slice: m._slice })) };
     },
     get stats() { return { ...state.stats, draws: [...state.stats.draws] }; },
