@@ -25,6 +25,13 @@ def study_publish(study_id: int) -> None:
         async_to_sync(get_channel_layer().group_send)(WORKLIST_GROUP, _jsonable(message))
     except Exception:  # noqa: BLE001 - a dead channel layer must not fail the change that was saved
         logger.warning("could not publish update of study %s", study_id, exc_info=True)
+    # Hook (clinician app): tell this study's referring clinicians, and only them, that it changed.
+    try:
+        from clinician.events import study_forward
+
+        study_forward(study_id)
+    except Exception:  # noqa: BLE001 - as above: the saved change must not fail on a notification
+        logger.warning("could not notify clinicians of study %s", study_id, exc_info=True)
 
 
 def alert_publish(alert_id: int) -> None:

@@ -1,0 +1,168 @@
+"""Pages of the clinician side: lookup, study, critical results, identity links, audit search.
+
+Pages render on the server from the same selectors as the REST API; a page's live part is
+re-fetched (`?fragment=1`) when the websocket says something changed.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from accounts.permissions import user_has_role
+from clinician.models import ReferrerLink
+from clinician.selectors import (
+    StudyNotVisible,
+    access_visible_study,
+    audit_events_search,
+    clinician_critical_results,
+    clinician_study_search,
+    clinician_study_view,
+    critical_result_view,
+    department_critical_results,
+    referrer_suggestions,
+    referrers_seen,
+)
+from clinician.services import LinkError, critical_result_acknowledge, referrer_link, referrer_unlink
+from worklist.services import audit_record
+
+
+def for_roles(*roles: str):
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not user_has_role(request.user, *roles):
+                return render(request, "clinician/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _render_live(request, template: str, fragment: str, context: dict):
+    return render(request, fragment if request.GET.get("fragment") else template, context)
+
+
+@for_roles(Role.CLINICIAN)
+def lookup_page(request):
+    query = request.GET.get("q", "").strip()[:100]
+    studies = clinician_study_search(user=request.user, query=query, limit=50 if query else 20)
+    for study in studies:
+        audit_record(user=request.user, action="clinician.search", study=study, detail=f"q={query!r}",
+                     request=request)
+    criticals = clinician_critical_results(request.user)
+    for study in {c.study for c in criticals}:
+        audit_record(user=request.user, action="critical_results.view", study=study, request=request)
+    context = {
+        "query": query,
+        "studies": [clinician_study_view(s) for s in studies],
+        "criticals": [critical_result_view(c) | {"patient_name": c.study.patient_name,
+                                                  "accession_number": c.study.accession_number}
+                      for c in criticals],
+    }
+    return _render_live(request, "clinician/lookup.html", "clinician/_lookup_live.html", context)
+
+
+@for_roles(Role.CLINICIAN)
+def study_page(request, study_id: int):
+    try:
+        study = access_visible_study(user=request.user, study_id=study_id)
+    except StudyNotVisible:
+        raise Http404 from None
+    audit_record(user=request.user, action="clinician.study.view", study=study, request=request)
+    context = {"study": clinician_study_view(study)}
+    return _render_live(request, "clinician/study.html", "clinician/_study_live.html", context)
+
+
+@require_POST
+@for_roles(Role.CLINICIAN)
+def critical_acknowledge(request, critical_id: int):
+    try:
+        critical_result_acknowledge(critical_id=critical_id, user=request.user, request=request)
+    except StudyNotVisible:
+        raise Http404 from None
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("clinician-lookup")
+    return redirect(target)
+
+
+@for_roles(Role.RADIOLOGIST, Role.MANAGER)
+def department_critical_page(request):
+    criticals = department_critical_results()
+    for study in {c.study for c in criticals}:
+        audit_record(user=request.user, action="critical_results.view", study=study, request=request)
+    context = {"criticals": [critical_result_view(c) | {"patient_name": c.study.patient_name,
+                                                         "accession_number": c.study.accession_number}
+                             for c in criticals]}
+    return _render_live(request, "clinician/department_critical.html", "clinician/_department_critical_live.html",
+                        context)
+
+
+@for_roles(Role.MANAGER)
+def links_page(request):
+    clinicians = User.objects.filter(role=Role.CLINICIAN, is_active=True).order_by("username")
+    links = ReferrerLink.objects.select_related("created_by")
+    rows = [{"user": user, "links": [link for link in links if link.user_id == user.pk],
+             "suggestions": referrer_suggestions(user)} for user in clinicians]
+    return render(request, "clinician/links.html", {"rows": rows, "seen": referrers_seen(),
+                                                    "clinicians": clinicians})
+
+
+@require_POST
+@for_roles(Role.MANAGER)
+def link_add(request):
+    user = User.objects.filter(username=request.POST.get("username", ""), role=Role.CLINICIAN).first()
+    if user is None:
+        messages.error(request, "Choose a clinician account.")
+    else:
+        try:
+            link = referrer_link(user=user, referring_name=request.POST.get("referring_name", ""),
+                                 created_by=request.user, request=request)
+            messages.success(request, f"{user.username} is now linked to {link.referring_name_normalised}.")
+        except LinkError as exc:
+            messages.error(request, str(exc))
+    return redirect("clinician-links")
+
+
+@require_POST
+@for_roles(Role.MANAGER)
+def link_remove(request, link_id: int):
+    referrer_unlink(link_id=link_id, by=request.user, request=request)
+    return redirect("clinician-links")
+
+
+class AuditSearchForm(forms.Form):
+    user = forms.CharField(required=False, max_length=150, label="User")
+    patient_id = forms.CharField(required=False, max_length=64, label="Patient ID")
+    accession = forms.CharField(required=False, max_length=64, label="Accession")
+    action = forms.CharField(required=False, max_length=64, label="Action (prefix)")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@for_roles(Role.MANAGER)
+def audit_page(request):
+    form = AuditSearchForm(request.GET or None)
+    events = []
+    if form.is_valid():
+        filters = form.cleaned_data
+        events = audit_events_search(username=filters["user"], patient_id=filters["patient_id"],
+                                     accession=filters["accession"], action=filters["action"],
+                                     since=filters["since"], until=filters["until"])
+        # Searching the log is itself a look at patient data: it is logged like any other.
+        detail = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "no filter"
+        audit_record(user=request.user, action="audit.search", detail=detail, request=request)
+    return render(request, "clinician/audit.html", {"form": form, "events": events, "searched": form.is_bound})
