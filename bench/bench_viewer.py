@@ -199,9 +199,11 @@ def main() -> None:
         return statistics.median(r[key] for r in results)
 
     raw_mb = count * args.matrix * args.matrix * 2 / 1e6
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print()
     print(f"Viewer bench: {count}-slice {args.matrix}x{args.matrix} synthetic chest CT, {args.runs} runs "
-          f"(medians), chunk {args.chunk} slices x {args.parallel} parallel requests, {os.cpu_count()} cores")
+          f"(medians), chunk {args.chunk} slices x {args.parallel} parallel requests, {os.cpu_count()} cores, "
+          f"load average {load} at the end")
     print()
     print("| measure | value |")
     print("| --- | --- |")
