@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -164,6 +165,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=4, help="slices per pixel request")
     parser.add_argument("--parallel", type=int, default=4, help="pixel requests in flight")
     parser.add_argument("--scroll-steps", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, archive)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="viewer-bench-"))
@@ -194,6 +196,8 @@ def main() -> None:
         if web is not None:
             web.stop()
         orthanc.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)  # the archive copy of the CT is ~160 MB
 
     def med(key: str) -> float:
         return statistics.median(r[key] for r in results)
