@@ -96,7 +96,8 @@ def test_model_performance_by_hand(radiologist):
     assert rows["lung_nodule", "2.0"]["flagged"] == 0 and rows["lung_nodule", "2.0"]["ppv"] is None
 
     failures = selectors.ai_failure_reasons(window=WINDOW)
-    assert [(f["model_name"], f["reason"], f["n"]) for f in failures] == [("lung_nodule", "timeout reading series 3", 1)]
+    assert [(f["model_name"], f["reason"], f["n"]) for f in failures] == [
+        ("lung_nodule", "timeout reading series 3", 1)]
 
 
 def test_agreement_drift_by_hand():
