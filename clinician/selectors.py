@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -244,8 +244,9 @@ def clinician_critical_results(user, *, include_acknowledged_days: int = 7) -> l
 
 def department_critical_results(*, days: int = 30) -> list[CriticalResult]:
     since = timezone.now() - timezone.timedelta(days=days)
+    # Open ones first (NULL acknowledgement sorts first), newest first within each.
     return list(_critical_queryset().filter(Q(flagged_at__gte=since) | Q(acknowledged_at__isnull=True))
-                .order_by(Q(acknowledged_at__isnull=True).desc(), "-flagged_at")[:200])
+                .order_by(F("acknowledged_at").desc(nulls_first=True), "-flagged_at")[:200])
 
 
 def access_clinician_critical(*, user, critical_id) -> CriticalResult:
