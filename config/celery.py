@@ -1,6 +1,5 @@
-import os
-
 import logging
+import os
 
 from celery import Celery
 from celery.signals import after_setup_logger

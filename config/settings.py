@@ -157,7 +157,13 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [env_str("CHANNELS_REDIS_URL", REDIS_URL)], "capacity": 1000, "expiry": 30},
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis blocks
+        # for on BZPOPMIN: an idle consumer then dies with "Timeout reading". Read longer than it blocks.
+        "CONFIG": {
+            "hosts": [{"address": env_str("CHANNELS_REDIS_URL", REDIS_URL), "socket_timeout": 30}],
+            "capacity": 1000,
+            "expiry": 30,
+        },
     }
 }
 
@@ -206,7 +212,7 @@ ORTHANC_TIMEOUT_SECONDS = env_float("ORTHANC_TIMEOUT_SECONDS", 30.0)
 ANALYSIS_STALL_SECONDS = env_int("ANALYSIS_STALL_SECONDS", 900)
 ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3)
 # CAD model classes loaded by every worker ("package.module:Class"); none yet is a real answer.
-CAD_MODELS = env_list("CAD_MODELS", "")
+CAD_MODELS = env_list("CAD_MODELS", "inference.cad.lung_nodule.model:LungNoduleModel")
 # Externally trained models: paths to manifest files (comma separated).
 EXTERNAL_MODEL_MANIFESTS = env_list("EXTERNAL_MODEL_MANIFESTS", "")
 # Claims lapse after this much inactivity (DICOM UPS-style stale claim).

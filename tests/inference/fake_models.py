@@ -36,3 +36,31 @@ class FlagsChestCtAfterAWhile:
 
         time.sleep(4)
         return ModelOutcome(suspicion=0.93, category="lungrads:4B", headline="1 nodule, largest 18 mm solid")
+
+
+class FindingsFromFile:
+    """Reports the findings written to $FAKE_FINDINGS_FILE (JSON list), after a short delay.
+
+    For browser tests of the reading workflow: the findings are known in advance, so the test
+    can accept one and reject another. The real lung model has its own end-to-end test.
+    """
+
+    name, version = "fake_reader_aid", "1.0"
+
+    def applies_to(self, study: StudyInfo) -> bool:
+        return study.modality == "CT" and study.body_part == "CHEST"
+
+    def run(self, study: StudyInfo) -> ModelOutcome:
+        import json
+        import os
+        import time
+
+        time.sleep(float(os.environ.get("FAKE_FINDINGS_DELAY", "3")))
+        findings = json.loads(open(os.environ["FAKE_FINDINGS_FILE"]).read())
+        largest = max(findings, key=lambda f: f["diameter_mm"])
+        series_uid = next((s["series_instance_uid"] for s in study.series if s["modality"] == "CT"), "")
+        return ModelOutcome(
+            suspicion=max(f["probability"] for f in findings), category="lungrads:4B",
+            headline=f"{len(findings)} nodules, largest {largest['diameter_mm']:g} mm {largest['type']}",
+            result={"findings": findings, "series_instance_uid": series_uid},
+        )

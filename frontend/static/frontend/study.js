@@ -42,7 +42,7 @@ function showHeader() {
   const badge = $("study-badge");
   badge.className = `badge ${study.urgency_code}`;
   badge.textContent = study.urgency_name;
-  $("study-description").textContent = `${study.modality} ${study.study_description} · ${study.accession_number}`;
+  $("study-description").textContent = `${study.modality} · ${study.study_description} · ${study.accession_number}`;
   $("study-reason").textContent = study.priority_reason;
   const claim = $("study-claim");
   if (study.reading_state === "reported") claim.textContent = "Reported";
@@ -63,7 +63,7 @@ async function claim() {
   if (me.role !== "radiologist" || study.reading_state === "reported") return;
   const result = await api(`/studies/${studyId}/claim/`, { method: "POST" });
   if (result.ok) {
-    study = result.data;
+    study = { ...study, ...result.data }; // the claim answers with the row; keep series and analyses
     readOnly = false;
     banner("");
   } else {
@@ -76,7 +76,7 @@ async function claim() {
 
 // --- images ----------------------------------------------------------------------------------
 
-const viewer = createViewer($("viewer"), { studyId, showFindings: false });
+let viewer = null;
 
 function bestSeries(detail) {
   const aiSeries = detail.analyses.map((a) => a.result && a.result.series_instance_uid).filter(Boolean);
@@ -307,6 +307,8 @@ async function start() {
   const result = await refreshStudy();
   if (!result.ok) { banner("Study not found."); return; }
   await claim();
+  // The series list is passed in so the viewer does not re-read (and re-audit) the study.
+  viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series });
   const series = bestSeries(study);
   if (series) viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
   await loadFindings();
