@@ -3,11 +3,16 @@ SHELL := /bin/bash
 VENV := .venv/bin
 
 # The test run talks to real services: its own Orthanc on spare ports, PostgreSQL, Redis db 5.
+# Ports, database and Redis db can be moved (two runs on one machine must not share them).
+TEST_ORTHANC_HTTP_PORT ?= 18042
+TEST_ORTHANC_DICOM_PORT ?= 14242
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/triage
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/5
 TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-secret-key-not-for-production-0123456789abcdef \
 	DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 \
-	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/triage} \
-	REDIS_URL=redis://127.0.0.1:6379/5 \
-	ORTHANC_HTTP_PORT=18042 ORTHANC_DICOM_PORT=14242 ORTHANC_URL=http://127.0.0.1:18042 \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	ORTHANC_HTTP_PORT=$(TEST_ORTHANC_HTTP_PORT) ORTHANC_DICOM_PORT=$(TEST_ORTHANC_DICOM_PORT) \
+	ORTHANC_URL=http://127.0.0.1:$(TEST_ORTHANC_HTTP_PORT) \
 	ORTHANC_USERNAME=triage ORTHANC_PASSWORD=test-orthanc-password ORTHANC_STABLE_AGE=2 \
 	INGEST_POLL_SECONDS=0.5
 
@@ -26,6 +31,7 @@ test:
 	$(TEST_ENV) $(VENV)/python -m pytest $(PYTEST_ARGS)
 
 test-fast:
+	$(TEST_ENV) $(VENV)/python manage.py collectstatic --no-input -v 0
 	$(TEST_ENV) $(VENV)/python -m pytest -m "not integration and not ui" $(PYTEST_ARGS)
 
 lint:
