@@ -38,20 +38,17 @@ from django.db.models import (
     Avg,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, ExtractHour, Substr, TruncDate, TruncDay, TruncHour, TruncWeek
+from django.db.models.functions import ExtractHour, Substr, TruncDate, TruncDay, TruncHour, TruncWeek
 from django.utils import timezone
 
 from dashboard.models import DoseReferenceLevel
@@ -159,8 +156,13 @@ def _iso(value) -> str | None:
 # --- backlog -------------------------------------------------------------------------------------
 
 
+OPEN_STATES = [state for state in ReadingState.values if state != ReadingState.REPORTED]
+
+
 def open_studies() -> QuerySet[Study]:
-    return Study.objects.exclude(reading_state=ReadingState.REPORTED)
+    # "IN (unread, in_progress)" rather than "!= reported": the worklist index on
+    # (reading_state, due_at) then finds the open studies without reading the reported ones.
+    return Study.objects.filter(reading_state__in=OPEN_STATES)
 
 
 def _oldest_per(queryset: QuerySet[Study], field: str) -> dict[str, dict]:
@@ -189,8 +191,8 @@ def backlog_summary(*, now: datetime | None = None) -> dict:
     }
     names = dict(UrgencyClass.objects.values_list("code", "name"))
 
-    def breakdown(field: str, label=None, order=None) -> list[dict]:
-        rows = list(backlog.values(field).annotate(**counts).order_by(*(order or [field])))
+    def breakdown(field: str, label=None) -> list[dict]:
+        rows = list(backlog.values(field).annotate(**counts, rank=Min("urgency_rank")).order_by("rank", field))
         oldest = _oldest_per(backlog, field)
         out = []
         for row in rows:
@@ -211,16 +213,12 @@ def backlog_summary(*, now: datetime | None = None) -> dict:
             })
         return out
 
-    by_urgency = list(
-        backlog.values("urgency_code").annotate(rank=Min("urgency_rank")).order_by("rank", "urgency_code")
-    )
-    rank = {row["urgency_code"]: i for i, row in enumerate(by_urgency)}
-    urgency = sorted(breakdown("urgency_code", label=lambda r: names.get(r["urgency_code"], r["urgency_code"])),
-                     key=lambda r: rank.get(r["key"], 99))
+    # Ordered by class rank, most urgent first.
+    urgency = breakdown("urgency_code", label=lambda r: names.get(r["urgency_code"], r["urgency_code"]))
     return {
         "at": now.isoformat(),
-        "total": backlog.count(),
-        "overdue": backlog.filter(due_at__lt=now).count(),
+        "total": sum(row["n"] for row in urgency),
+        "overdue": sum(row["overdue"] for row in urgency),
         "by_urgency": urgency,
         "by_modality": sorted(breakdown("modality"), key=lambda r: -r["n"]),
         "by_reading_state": breakdown("reading_state"),
@@ -248,16 +246,22 @@ def turnaround_by(*, group: str, window: Window, modality: str | None = None) ->
     if modality:
         studies = studies.filter(modality=modality)
     key = TURNAROUND_GROUPS[group]
-    counts = {
-        row["group_key"]: row
-        for row in studies.annotate(group_key=key).values("group_key").annotate(
-            n=Count("id"),
-            within=Count("id", filter=Q(reported_at__lte=F("due_at"))),
-            mean=Avg(_duration("reported_at", "arrived_at")),
-        ).order_by()
+    aggregates = {
+        "n": Count("id"),
+        "within": Count("id", filter=Q(reported_at__lte=F("due_at"))),
+        "mean": Avg(_duration("reported_at", "arrived_at")),
     }
-    percentiles = _grouped_percentiles(studies.annotate(group_key=key), keys=["group_key"],
-                                       value=("reported_at", "arrived_at"), fractions=(0.5, 0.9))
+    if _is_postgres():
+        # One pass: counts and percentiles in the same GROUP BY.
+        turnaround = EpochMinutes(_duration("reported_at", "arrived_at"))
+        aggregates |= {"p50": Percentile(turnaround, 0.5), "p90": Percentile(turnaround, 0.9)}
+    counts = {row["group_key"]: row for row in
+              studies.annotate(group_key=key).values("group_key").annotate(**aggregates).order_by()}
+    if _is_postgres():
+        percentiles = {k: [row["p50"], row["p90"]] for k, row in counts.items()}
+    else:
+        percentiles = _grouped_percentiles(studies.annotate(group_key=key), keys=["group_key"],
+                                           value=("reported_at", "arrived_at"), fractions=(0.5, 0.9))
     targets = {row.code: row for row in UrgencyClass.objects.all()}
     rows = []
     for group_key, row in counts.items():
@@ -288,7 +292,9 @@ def turnaround_breaches(*, window: Window, now: datetime | None = None, limit: i
     overdue_open = open_studies().filter(due_at__lt=now, arrived_at__lt=window.until)
     columns = ("id", "accession_number", "patient_name", "modality", "study_description", "urgency_code",
                "urgency_name", "arrived_at", "due_at", "reported_at", "reading_state")
-    rows = list(late.values(*columns)) + list(overdue_open.values(*columns))
+    # Worst first, and no more than `limit` of each kind leave the database.
+    rows = (list(late.order_by(_duration("due_at", "reported_at").asc()).values(*columns)[:limit])
+            + list(overdue_open.order_by("due_at").values(*columns)[:limit]))
     out = []
     for row in rows:
         ended = row["reported_at"] or now
@@ -402,48 +408,45 @@ def ai_model_performance(*, window: Window) -> list[dict]:
     """Per model version: analyses, flag rate, failures, inference time and agreement with readers."""
     runs = analyses_in(window)
     done = Q(status=AnalysisStatus.DONE)
-    agree = FindingReview.objects.filter(analysis=OuterRef("pk"), decision__in=AGREES)
-    reviewed = FindingReview.objects.filter(analysis=OuterRef("pk"), decision__in=REVIEWED)
-    flagged = flagged_q()
     per_model = {
         _model_key(row): row
-        for row in runs.annotate(agreed=Exists(agree), reviewed=Exists(reviewed))
-        .values("model_name", "model_version")
+        for row in runs.values("model_name", "model_version")
         .annotate(
             runs=Count("id"),
             analysed=Count("id", filter=done),
             failed=Count("id", filter=Q(status=AnalysisStatus.FAILED)),
             running=Count("id", filter=Q(status=AnalysisStatus.RUNNING)),
-            flagged=Count("id", filter=flagged),
-            flagged_reviewed=Count("id", filter=flagged & Q(reviewed=True)),
-            flagged_confirmed=Count("id", filter=flagged & Q(agreed=True)),
+            flagged=Count("id", filter=flagged_q()),
             first_run=Min("started_at"),
         )
         .order_by()
     }
     timing = _grouped_percentiles(runs.filter(done), keys=["model_name", "model_version"],
                                   value="inference_seconds", fractions=(0.5, 0.9))
+    # Counted from the reviews' side (far fewer rows than analyses): per model version, the
+    # decisions, and the distinct flagged analyses with any reviewed / any agreed finding (PPV).
+    flagged_run = flagged_q("analysis__")
     reviews = {
         _model_key(row, "analysis__"): row
-        for row in FindingReview.objects.filter(analysis__in=runs)
+        for row in FindingReview.objects.filter(analysis__started_at__gte=window.since,
+                                                analysis__started_at__lt=window.until)
         .values("analysis__model_name", "analysis__model_version")
         .annotate(
             accepted=Count("id", filter=Q(decision=FindingDecision.ACCEPTED)),
             edited=Count("id", filter=Q(decision=FindingDecision.EDITED)),
             rejected=Count("id", filter=Q(decision=FindingDecision.REJECTED)),
+            flagged_reviewed=Count("analysis", distinct=True, filter=flagged_run & Q(decision__in=REVIEWED)),
+            flagged_confirmed=Count("analysis", distinct=True, filter=flagged_run & Q(decision__in=AGREES)),
         )
         .order_by()
     }
     # A finding the reader added belongs to no analysis: it counts as missed by every model that
-    # analysed the study.
-    added_per_study = (FindingReview.objects.filter(study=OuterRef("study"), decision=FindingDecision.ADDED)
-                       .values("study").annotate(c=Count("id")).values("c"))
+    # analysed the study. (A filter before annotate restricts the joined reviews to "added" ones.)
     missed = {
         (row["model_name"], row["model_version"]): row["n"]
-        for row in runs.filter(done)
-        .annotate(added=Coalesce(Subquery(added_per_study), 0))
+        for row in runs.filter(done, study__finding_reviews__decision=FindingDecision.ADDED)
         .values("model_name", "model_version")
-        .annotate(n=Sum("added"))
+        .annotate(n=Count("study__finding_reviews"))
         .order_by()
     }
     rows = []
@@ -471,9 +474,9 @@ def ai_model_performance(*, window: Window) -> list[dict]:
             "findings_added": added,
             "accepted_share": _share(accepted + edited, accepted + edited + rejected),
             "missed_share": _share(added, accepted + edited + added),
-            "flags_reviewed": row["flagged_reviewed"],
-            "flags_confirmed": row["flagged_confirmed"],
-            "ppv": _share(row["flagged_confirmed"], row["flagged_reviewed"]),
+            "flags_reviewed": review.get("flagged_reviewed", 0),
+            "flags_confirmed": review.get("flagged_confirmed", 0),
+            "ppv": _share(review.get("flagged_confirmed", 0), review.get("flagged_reviewed", 0)),
             "first_run_at": _iso(row["first_run"]),
         })
     return rows
@@ -588,32 +591,33 @@ def ct_studies_with_dose(window: Window) -> QuerySet[Study]:
                                 ctdi_vol_mgy__isnull=False)
 
 
-def _with_reference(studies: QuerySet[Study]) -> QuerySet[Study]:
-    reference = DoseReferenceLevel.objects.filter(protocol=OuterRef("study_description"))
-    return studies.annotate(ref_ctdi=Subquery(reference.values("ctdi_vol_mgy")[:1]),
-                            ref_dlp=Subquery(reference.values("dlp_mgy_cm")[:1]))
-
-
-def _over_reference() -> Q:
-    return Q(ref_ctdi__isnull=False, ctdi_vol_mgy__gt=F("ref_ctdi")) | Q(ref_dlp__isnull=False,
-                                                                         dlp_mgy_cm__gt=F("ref_dlp"))
+def _over_reference(references: Iterable[DoseReferenceLevel]) -> Q:
+    """Above the protocol's reference on CTDIvol or DLP, as a plain filter: a department has tens of
+    protocols, and a filter per protocol is far cheaper than a correlated subquery per study."""
+    over = Q(pk__in=[])
+    for ref in references:
+        if ref.ctdi_vol_mgy is not None:
+            over |= Q(study_description=ref.protocol, ctdi_vol_mgy__gt=ref.ctdi_vol_mgy)
+        if ref.dlp_mgy_cm is not None:
+            over |= Q(study_description=ref.protocol, dlp_mgy_cm__gt=ref.dlp_mgy_cm)
+    return over
 
 
 def dose_by_protocol(*, window: Window) -> list[dict]:
     """CT dose per protocol: median and 75th percentile of CTDIvol and DLP (reference levels are
     conventionally set at a distribution's 75th percentile), the reference and how many exceed it."""
     studies = ct_studies_with_dose(window)
+    references = {r.protocol: r for r in DoseReferenceLevel.objects.all()}
     counts = {
         row["study_description"]: row
-        for row in _with_reference(studies).values("study_description").annotate(
-            n=Count("id"), outliers=Count("id", filter=_over_reference()),
+        for row in studies.values("study_description").annotate(
+            n=Count("id"), outliers=Count("id", filter=_over_reference(references.values())),
             max_ctdi=Max("ctdi_vol_mgy"), max_dlp=Max("dlp_mgy_cm"),
         ).order_by()
     }
     ctdi = _grouped_percentiles(studies, keys=["study_description"], value="ctdi_vol_mgy", fractions=(0.5, 0.75))
     dlp = _grouped_percentiles(studies.exclude(dlp_mgy_cm=None), keys=["study_description"], value="dlp_mgy_cm",
                                fractions=(0.5, 0.75))
-    references = {r.protocol: r for r in DoseReferenceLevel.objects.all()}
     rows = []
     for protocol, row in sorted(counts.items(), key=lambda item: -item[1]["n"]):
         reference = references.get(protocol)
@@ -635,14 +639,16 @@ def dose_by_protocol(*, window: Window) -> list[dict]:
 
 def dose_outliers(*, window: Window, limit: int = 200) -> list[dict]:
     """CT studies above their protocol's reference level on CTDIvol or DLP, highest ratio first."""
-    rows = (_with_reference(ct_studies_with_dose(window)).filter(_over_reference())
-            .values("id", "accession_number", "study_description", "arrived_at", "ctdi_vol_mgy", "dlp_mgy_cm",
-                    "ref_ctdi", "ref_dlp"))
+    references = {r.protocol: r for r in DoseReferenceLevel.objects.all()}
+    rows = (ct_studies_with_dose(window).filter(_over_reference(references.values()))
+            .values("id", "accession_number", "study_description", "arrived_at", "ctdi_vol_mgy", "dlp_mgy_cm"))
     out = []
     for row in rows:
-        ratios = [v / r for v, r in ((row["ctdi_vol_mgy"], row["ref_ctdi"]), (row["dlp_mgy_cm"], row["ref_dlp"]))
+        ref = references[row["study_description"]]
+        ratios = [v / r for v, r in ((row["ctdi_vol_mgy"], ref.ctdi_vol_mgy), (row["dlp_mgy_cm"], ref.dlp_mgy_cm))
                   if v is not None and r]
-        out.append({**row, "arrived_at": _iso(row["arrived_at"]), "ratio": max(ratios)})
+        out.append({**row, "arrived_at": _iso(row["arrived_at"]), "ref_ctdi": ref.ctdi_vol_mgy,
+                    "ref_dlp": ref.dlp_mgy_cm, "ratio": max(ratios)})
     out.sort(key=lambda r: -r["ratio"])
     return out[:limit]
 
