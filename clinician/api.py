@@ -76,6 +76,8 @@ class ClinicianCriticalResultSerializer(serializers.Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     minutes_to_acknowledge = serializers.FloatField(allow_null=True)
     escalated_at = serializers.DateTimeField(allow_null=True)
+    patient_name = serializers.CharField()
+    accession_number = serializers.CharField()
 
 
 class ClinicianStudySerializer(serializers.Serializer):

@@ -41,6 +41,9 @@ def study_forward(study_id: int) -> None:
         return
     for user_id in clinicians_of_study(study):
         _send(clinician_group(user_id), {"type": "study.changed", "study_id": study_id})
+    if study.critical_results.exists():
+        # A critical result was just flagged (or its report amended): the department's list re-reads.
+        _send(DEPARTMENT_GROUP, {"type": "study.changed", "study_id": study_id})
 
 
 def _worklist_consumer_handles(handler: str) -> bool:
@@ -61,8 +64,6 @@ def critical_publish(critical_id: int, kind: str) -> None:
     if critical is None:
         return
     message = {"type": f"critical.{kind}", "critical": critical_result_view(critical)}
-    message["critical"]["accession_number"] = critical.study.accession_number
-    message["critical"]["patient_name"] = critical.study.patient_name
     _send(DEPARTMENT_GROUP, message)
     if _worklist_consumer_handles(f"critical_{kind}"):
         _send(WORKLIST_GROUP, message)

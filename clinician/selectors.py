@@ -222,6 +222,8 @@ def critical_result_view(critical: CriticalResult) -> dict:
             round((critical.acknowledged_at - critical.flagged_at).total_seconds() / 60, 1)
             if critical.acknowledged_at else None),
         "escalated_at": escalation.escalated_at if escalation else None,
+        "patient_name": person_display(critical.study.patient_name),
+        "accession_number": critical.study.accession_number,
     }
 
 

@@ -67,9 +67,7 @@ def lookup_page(request):
     context = {
         "query": query,
         "studies": [clinician_study_view(s) for s in studies],
-        "criticals": [critical_result_view(c) | {"patient_name": c.study.patient_name,
-                                                  "accession_number": c.study.accession_number}
-                      for c in criticals],
+        "criticals": [critical_result_view(c) for c in criticals],
     }
     return _render_live(request, "clinician/lookup.html", "clinician/_lookup_live.html", context)
 
@@ -104,9 +102,7 @@ def department_critical_page(request):
     criticals = department_critical_results()
     for study in {c.study for c in criticals}:
         audit_record(user=request.user, action="critical_results.view", study=study, request=request)
-    context = {"criticals": [critical_result_view(c) | {"patient_name": c.study.patient_name,
-                                                         "accession_number": c.study.accession_number}
-                             for c in criticals]}
+    context = {"criticals": [critical_result_view(c) for c in criticals]}
     return _render_live(request, "clinician/department_critical.html", "clinician/_department_critical_live.html",
                         context)
 

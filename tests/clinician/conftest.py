@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import Role
 from clinician.services import referrer_link
+from tests.ui.conftest import browser, login  # noqa: F401  (re-exported fixtures)
 from tests.worklist.factories import make_study
 from worklist.models import ReadingState
 from worklist.reading import report_sign
