@@ -43,16 +43,14 @@ def test_a_chest_ct_nodule_is_found_reported_in_dicom_and_raises_the_study(lung_
     [nodule] = study.truth["lesions"]
     assert nodule["type"] == "solid" and 12 <= nodule["long_axis_mm"] <= 20
     uid = study.study_instance_uid
-    socket = open_worklist_socket(web_server.url, session_cookie(radiologist))
-
-    c_store(study.datasets, host=settings.ORTHANC_DICOM_HOST, port=settings.ORTHANC_DICOM_PORT,
-            called_aet=settings.ORTHANC_DICOM_AET)
-    messages = collect_messages(
-        socket, timeout=60,
-        until=lambda ms: any(m["type"] == "study.updated" and m["study"]["study_instance_uid"] == uid
-                             and m["study"]["status"] in ("analysed", "ai_failed") for m in ms),
-    )
-    socket.close()
+    with open_worklist_socket(web_server.url, session_cookie(radiologist)) as socket:
+        c_store(study.datasets, host=settings.ORTHANC_DICOM_HOST, port=settings.ORTHANC_DICOM_PORT,
+                called_aet=settings.ORTHANC_DICOM_AET)
+        messages = collect_messages(
+            socket, timeout=60,
+            until=lambda ms: any(m["type"] == "study.updated" and m["study"]["study_instance_uid"] == uid
+                                 and m["study"]["status"] in ("analysed", "ai_failed") for m in ms),
+        )
     pushed = [m["study"] for m in messages if m["type"] == "study.updated" and m["study"]["study_instance_uid"] == uid]
     first, last = pushed[0], pushed[-1]
     assert last["status"] == "analysed", last["status_reason"]
