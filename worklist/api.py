@@ -226,3 +226,16 @@ class MeApi(APIView):
         request.user.save(update_fields=["reading_mode"])
         audit_record(user=request.user, action="user.reading_mode", detail=request.user.reading_mode, request=request)
         return Response(self.MeSerializer(request.user).data)
+
+
+class RadiologistListApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    class RadiologistSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        name = serializers.CharField(source="get_full_name")
+
+    @extend_schema(responses=RadiologistSerializer(many=True), summary="Active radiologists (for reassignment)")
+    def get(self, request):
+        readers = User.objects.filter(role=Role.RADIOLOGIST, is_active=True).order_by("last_name", "username")
+        return Response(self.RadiologistSerializer(readers, many=True).data)

@@ -237,11 +237,33 @@ def _validated_fields(study: Study, fields: dict) -> dict:
     }
     if not clean["impression"]:
         raise ReadingError("the report needs an impression")
+    clean["key_images"] = _validated_key_images(study, fields.get("key_images") or [])
     if template == "lungrads":
         category = str(fields.get("lungrads_category", "")).strip().upper()
         if category not in LUNGRADS_CATEGORIES:
             raise ReadingError(f"Lung-RADS category must be one of {', '.join(LUNGRADS_CATEGORIES)}")
         clean["lungrads_category"] = category
+    return clean
+
+
+MAX_KEY_IMAGES = 12
+
+
+def _validated_key_images(study: Study, images: list) -> list[dict]:
+    """Key images the reader chose for the referrer: slices of this study's own series."""
+    if not isinstance(images, list) or len(images) > MAX_KEY_IMAGES:
+        raise ReadingError(f"at most {MAX_KEY_IMAGES} key images")
+    series = {s.pk: s for s in study.series.all()}
+    clean = []
+    for image in images:
+        try:
+            series_id, instance_id = int(image["series_id"]), str(image["instance_id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ReadingError("a key image needs series_id and instance_id") from exc
+        if series_id not in series or not instance_id.replace("-", "").isalnum():
+            raise ReadingError("a key image must be a slice of this study")
+        clean.append({"series_id": series_id, "series_instance_uid": series[series_id].series_instance_uid,
+                      "instance_id": instance_id, "label": str(image.get("label", ""))[:80]})
     return clean
 
 

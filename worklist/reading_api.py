@@ -148,6 +148,7 @@ class ReportInputSerializer(serializers.Serializer):
     impression = serializers.CharField(max_length=5000)
     recommendation = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     lungrads_category = serializers.CharField(required=False, allow_blank=True, max_length=4)
+    key_images = serializers.ListField(child=serializers.DictField(), required=False, max_length=12)
     critical = serializers.BooleanField(required=False, default=False)
     critical_note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 

@@ -19,6 +19,7 @@ urlpatterns = [
          name="api-report-pdf"),
     path("studies/<int:study_id>/assign/", api.StudyAssignApi.as_view(), name="api-study-assign"),
     path("me/", api.MeApi.as_view(), name="api-me"),
+    path("radiologists/", api.RadiologistListApi.as_view(), name="api-radiologists"),
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
     path("alerts/<int:alert_id>/acknowledge/", api.AlertAcknowledgeApi.as_view(), name="api-alert-ack"),
     path("urgency-classes/", api.UrgencyClassListApi.as_view(), name="api-urgency-classes"),

@@ -65,3 +65,12 @@ def test_the_openapi_schema_describes_the_worklist(api_as, radiologist):
     assert response.status_code == 200
     text = response.content.decode()
     assert "/api/worklist/" in text and "/api/studies/{study_id}/claim/" in text
+
+
+def test_scripts_authenticate_with_a_token(client, radiologist):
+    response = client.post("/api/auth/token/", {"username": "rosa", "password": "pw-rosa"})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    listed = client.get("/api/worklist/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert listed.status_code == 200
+    assert client.get("/api/worklist/", HTTP_AUTHORIZATION="Token not-a-token").status_code in (401, 403)

@@ -128,3 +128,35 @@ def test_managers_and_clinicians_cannot_sign(api_as, manager, clinician, analyse
     study, _ = analysed_ct
     for user in (manager, clinician):
         assert api_as(user).post(f"/api/studies/{study.pk}/report/sign/", sign_payload()).status_code == 403
+
+
+def test_key_images_must_be_slices_of_the_study(api_as, radiologist, analysed_ct):
+    from worklist.models import Series
+
+    study, _ = analysed_ct
+    series = Series.objects.create(study=study, series_instance_uid="1.2.3.4", orthanc_id="orth-series",
+                                   modality="CT", instance_count=10)
+    other = make_study()
+    foreign = Series.objects.create(study=other, series_instance_uid="9.9.9", orthanc_id="orth-foreign",
+                                    modality="CT", instance_count=10)
+    client = api_as(radiologist)
+    client.post(f"/api/studies/{study.pk}/claim/")
+    refused = client.post(f"/api/studies/{study.pk}/report/sign/",
+                          sign_payload(key_images=[{"series_id": foreign.pk, "instance_id": "abc"}]), format="json")
+    assert refused.status_code == 409 and "this study" in refused.json()["detail"]
+    signed = client.post(f"/api/studies/{study.pk}/report/sign/",
+                         sign_payload(key_images=[{"series_id": series.pk, "instance_id": "abc-123", "label": "s4"}]),
+                         format="json")
+    assert signed.status_code == 201
+    assert signed.json()["fields"]["key_images"] == [
+        {"series_id": series.pk, "series_instance_uid": "1.2.3.4", "instance_id": "abc-123", "label": "s4"}]
+
+
+def test_managers_reassign_to_radiologists_only(api_as, manager, radiologist, clinician, analysed_ct):
+    study, _ = analysed_ct
+    client = api_as(manager)
+    assert [r["username"] for r in client.get("/api/radiologists/").json()] == ["rosa"]
+    assert client.post(f"/api/studies/{study.pk}/assign/", {"username": "clara"}).status_code == 400
+    assigned = client.post(f"/api/studies/{study.pk}/assign/", {"username": "rosa"})
+    assert assigned.status_code == 200 and assigned.json()["claimed_by"] == "rosa"
+    assert api_as(radiologist).post(f"/api/studies/{study.pk}/assign/", {"username": "rosa"}).status_code == 403

@@ -222,12 +222,40 @@ async function loadReport() {
   signedVersions = result.data.versions;
   if (result.data.draft) fill(result.data.draft);
   else if (signedVersions.length) fill({ ...signedVersions.at(-1).fields });
+  keyImages = signedVersions.length ? [...(signedVersions.at(-1).fields.key_images || [])] : keyImages;
+  showKeyImages();
   showVersions();
   reportDirty = false;
 }
 
+let keyImages = [];
+
+function showKeyImages() {
+  $("key-images").replaceChildren(...keyImages.map((image, index) => {
+    const item = document.createElement("li");
+    item.textContent = image.label;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "×";
+    remove.title = "Remove";
+    remove.addEventListener("click", () => { keyImages.splice(index, 1); showKeyImages(); });
+    item.append(" ", remove);
+    return item;
+  }));
+}
+
+$("add-key-image").addEventListener("click", () => {
+  const info = viewer.info;
+  if (!info.instanceId) return;
+  keyImages.push({ series_id: info.seriesId, instance_id: info.instanceId,
+    label: `Series ${info.seriesId}, slice ${info.slice + 1}/${info.count}` });
+  reportDirty = true;
+  showKeyImages();
+});
+
 function reportBody() {
   const data = Object.fromEntries(new FormData(form).entries());
+  data.key_images = keyImages;
   data.critical = form.elements.critical.checked;
   if ($("lungrads-field").hidden) delete data.lungrads_category;
   if ($("amend-reason-field").hidden) delete data.reason;
@@ -273,6 +301,20 @@ async function refreshStudy() {
   return result;
 }
 
+async function setUpAssign() {
+  if (me.role !== "manager" || study.reading_state === "reported") return;
+  const result = await api("/radiologists/");
+  if (!result.ok) return;
+  $("assign-to").replaceChildren(...result.data.map((r) => new Option(r.name || r.username, r.username)));
+  $("assign-box").hidden = false;
+}
+
+$("assign").addEventListener("click", async () => {
+  const result = await api(`/studies/${studyId}/assign/`, { method: "POST", body: { username: $("assign-to").value } });
+  if (result.ok) { study = { ...study, ...result.data }; showHeader(); banner(`Assigned to ${study.claimed_by}.`); }
+  else banner(result.data?.detail || "Not assigned");
+});
+
 $("release").addEventListener("click", async () => {
   const result = await api(`/studies/${studyId}/release/`, { method: "POST" });
   if (result.ok) window.location.href = "/";
@@ -313,6 +355,7 @@ async function start() {
   if (series) viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
   await loadFindings();
   await loadReport();
+  await setUpAssign();
   listen();
   // Opening is activity: keep the claim from lapsing while the page stays open.
   setInterval(() => { if (!readOnly && study.reading_state !== "reported") claim(); }, 240000);

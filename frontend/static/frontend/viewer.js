@@ -705,6 +705,7 @@ export function createViewer(container, options = {}) {
     setSlice(index) { setIndex(index); },
     get info() {
       return { seriesId: state.seriesId, slice: state.index, count: state.geo ? state.geo.slices.length : 0,
+        instanceId: state.geo && state.geo.slices.length ? state.geo.slices[state.index].id : null,
         loaded: state.loadedCount, window: { ...state.window }, zoom: state.zoom, pan: [...state.pan],
         marksVisible: state.marksVisible,
         marks: state.marks.map((m) => ({ id: m.id, slice: m._slice })) };
