@@ -333,37 +333,40 @@ def volume_over_time(*, window: Window, bucket: str = "day") -> list[dict]:
 def radiologist_workload(*, window: Window) -> list[dict]:
     """Reports signed per radiologist, their reading time (claim to signature) and modality mix."""
     reported = reported_in(window).filter(reported_by__isnull=False)
-    timed = reported.filter(claimed_at__isnull=False, claimed_at__lte=F("reported_at"))
+    is_timed = Q(claimed_at__isnull=False, claimed_at__lte=F("reported_at"))
+    aggregates = {
+        "n": Count("id"),
+        "timed": Count("id", filter=is_timed),
+        "total": Sum(_duration("reported_at", "claimed_at"), filter=is_timed),
+    }
+    if _is_postgres():
+        reading = EpochMinutes(_duration("reported_at", "claimed_at"))
+        aggregates |= {"p50": Percentile(reading, 0.5, filter=is_timed),
+                       "p90": Percentile(reading, 0.9, filter=is_timed)}
     per_reader = {
         row["reported_by"]: row
-        for row in reported.values("reported_by").annotate(
-            n=Count("id"),
-            username=Max("reported_by__username"),
-            first_name=Max("reported_by__first_name"),
-            last_name=Max("reported_by__last_name"),
-        ).order_by()
+        for row in reported.values("reported_by", "reported_by__username", "reported_by__first_name",
+                                   "reported_by__last_name").annotate(**aggregates).order_by()
     }
-    timing = {
-        row["reported_by"]: row
-        for row in timed.values("reported_by").annotate(
-            timed=Count("id"), total=Sum(_duration("reported_at", "claimed_at"))
-        ).order_by()
-    }
-    percentiles = _grouped_percentiles(timed, keys=["reported_by"], value=("reported_at", "claimed_at"),
-                                       fractions=(0.5, 0.9))
+    if _is_postgres():
+        percentiles = {k: [row["p50"], row["p90"]] for k, row in per_reader.items()}
+    else:
+        percentiles = _grouped_percentiles(reported.filter(is_timed), keys=["reported_by"],
+                                           value=("reported_at", "claimed_at"), fractions=(0.5, 0.9))
     mix: dict[int, dict[str, int]] = defaultdict(dict)
     for row in reported.values("reported_by", "modality").annotate(n=Count("id")).order_by():
         mix[row["reported_by"]][row["modality"] or "(none)"] = row["n"]
     rows = []
     for reader, row in per_reader.items():
-        name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["username"]
+        name = (" ".join(p for p in (row["reported_by__first_name"], row["reported_by__last_name"]) if p)
+                or row["reported_by__username"])
         median, p90 = percentiles.get(reader, [None, None])
-        total = timing.get(reader, {}).get("total")
+        total = row["total"]
         rows.append({
-            "radiologist": row["username"],
+            "radiologist": row["reported_by__username"],
             "name": name,
             "reports": row["n"],
-            "timed_reports": timing.get(reader, {}).get("timed", 0),
+            "timed_reports": row["timed"],
             "reading_median_minutes": median,
             "reading_p90_minutes": p90,
             "reading_total_hours": _minutes(total) / 60 if total is not None else 0.0,
@@ -418,11 +421,16 @@ def ai_model_performance(*, window: Window) -> list[dict]:
             running=Count("id", filter=Q(status=AnalysisStatus.RUNNING)),
             flagged=Count("id", filter=flagged_q()),
             first_run=Min("started_at"),
+            **({"p50": Percentile(F("inference_seconds"), 0.5, filter=done),
+                "p90": Percentile(F("inference_seconds"), 0.9, filter=done)} if _is_postgres() else {}),
         )
         .order_by()
     }
-    timing = _grouped_percentiles(runs.filter(done), keys=["model_name", "model_version"],
-                                  value="inference_seconds", fractions=(0.5, 0.9))
+    if _is_postgres():
+        timing = {k: [row["p50"], row["p90"]] for k, row in per_model.items()}
+    else:
+        timing = _grouped_percentiles(runs.filter(done), keys=["model_name", "model_version"],
+                                      value="inference_seconds", fractions=(0.5, 0.9))
     # Counted from the reviews' side (far fewer rows than analyses): per model version, the
     # decisions, and the distinct flagged analyses with any reviewed / any agreed finding (PPV).
     flagged_run = flagged_q("analysis__")

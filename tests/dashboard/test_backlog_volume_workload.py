@@ -52,7 +52,10 @@ def test_volume_counts_arrivals_and_reports_per_hour_and_day():
     assert [(r["arrivals"], r["reports"]) for r in daily] == [(3, 2)]
 
 
-def test_workload_per_radiologist_with_reading_time(make_user):
+@pytest.mark.parametrize("in_python", [False, True], ids=["postgresql", "python-fallback"])
+def test_workload_per_radiologist_with_reading_time(make_user, in_python, monkeypatch):
+    if in_python:
+        monkeypatch.setattr(selectors, "_is_postgres", lambda: False)
     ana = make_user("ana", Role.RADIOLOGIST, first_name="Ana", last_name="Lopez")
     ben = make_user("ben", Role.RADIOLOGIST)
     # Ana read three studies in 4, 10 and 16 minutes: median 10; P90 rank 1.8 -> 10 + 0.8 x 6 = 14.8;
