@@ -86,6 +86,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     )
 
 AUTH_USER_MODEL = "accounts.User"
+if env_bool("DJANGO_FAST_PASSWORD_HASHER", False):
+    # Test runs only: hundreds of users are created; PBKDF2's deliberate slowness buys nothing there.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -111,6 +114,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Front-end libraries come from npm (package-lock.json) and are served as static files: no CDN.
+STATICFILES_DIRS = [("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist")]
 WHITENOISE_USE_FINDERS = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -191,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(env_float("ESCALATION_SECONDS", 60.0)),
         "options": {"expires": 60},
     },
+    "escalate-critical-results": {
+        "task": "clinician.tasks.escalate_unacknowledged_critical_results",
+        "schedule": schedule(env_float("CRITICAL_ESCALATION_CHECK_SECONDS", 60.0)),
+        "options": {"expires": 60},
+    },
     "sweep-stalled-analyses": {
         "task": "inference.tasks.sweep_stalled_analyses",
         "schedule": schedule(env_float("SWEEP_SECONDS", 60.0)),
@@ -215,6 +225,10 @@ ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3)
 CAD_MODELS = env_list("CAD_MODELS", "inference.cad.lung_nodule.model:LungNoduleModel")
 # Externally trained models: paths to manifest files (comma separated).
 EXTERNAL_MODEL_MANIFESTS = env_list("EXTERNAL_MODEL_MANIFESTS", "")
+# Referring clinicians: a critical result unacknowledged this long escalates to the department;
+# AI results stay hidden from clinicians until a radiologist signs, unless this is on.
+CLINICIAN_CRITICAL_ESCALATION_MINUTES = env_int("CLINICIAN_CRITICAL_ESCALATION_MINUTES", 60)
+CLINICIAN_SHOW_AI_BEFORE_SIGNING = env_bool("CLINICIAN_SHOW_AI_BEFORE_SIGNING", False)
 # Claims lapse after this much inactivity (DICOM UPS-style stale claim).
 CLAIM_TIMEOUT_SECONDS = env_int("CLAIM_TIMEOUT_SECONDS", 1800)
 

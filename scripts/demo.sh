@@ -18,6 +18,8 @@ fi
 echo
 echo "Demo accounts (synthetic data only):"
 .venv/bin/python manage.py create_demo_users
+# The demo clinician refers as one of the simulator's referring physicians.
+.venv/bin/python manage.py link_referrer clinician 'Haddad^Samir^^Dr' >/dev/null
 echo
 echo "Open http://localhost:8000/ — Orthanc at $ORTHANC_URL (user $ORTHANC_USERNAME)."
 echo

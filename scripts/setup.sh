@@ -11,6 +11,7 @@ command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
 # Report PDFs: Latin, Greek and Cyrillic names from DejaVu, Chinese ones from Droid's fallback font.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -34,4 +35,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r requirements.txt
   echo "$want" > "$stamp"
+fi
+
+# Front-end libraries (Chart.js) from the npm registry, exactly as package-lock.json says.
+npm_stamp=node_modules/.lock.sha
+npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_want" > "$npm_stamp"
 fi

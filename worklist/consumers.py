@@ -39,6 +39,8 @@ class WorklistConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "alert.raised", "alert": event["alert"]})
 
     async def critical_acknowledged(self, event):
-        # A referring clinician acknowledged a critical result (clinician app); the department sees it.
-        await self.send_json({key: value for key, value in event.items() if key != "type"}
-                             | {"type": "critical.acknowledged"})
+        # A referring clinician acknowledged a critical result (clinician app): the department sees it.
+        await self.send_json({"type": "critical.acknowledged", "critical": event["critical"]})
+
+    async def critical_escalated(self, event):
+        await self.send_json({"type": "critical.escalated", "critical": event["critical"]})

@@ -179,9 +179,12 @@ function onMessage(message) {
     criticalBanner.textContent = message.alert.message;
     criticalBanner.hidden = false;
     if (filters.elements.sound.checked) beep();
-  } else if (message.type === "critical.acknowledged") {
-    criticalBanner.textContent = `Critical result acknowledged by ${text(message.acknowledged_by)}`
-      + ` (${text(message.accession_number)})`;
+  } else if (message.type === "critical.acknowledged" || message.type === "critical.escalated") {
+    const critical = message.critical || {};
+    criticalBanner.textContent = message.type === "critical.acknowledged"
+      ? `Critical result acknowledged by ${text(critical.acknowledged_by)} (${text(critical.accession_number)})`
+      : `Critical result NOT acknowledged after ${text(critical.minutes_unacknowledged)} min`
+        + ` (${text(critical.accession_number)}) — call the referrer`;
     criticalBanner.hidden = false;
   }
 }
