@@ -200,11 +200,21 @@ def clinician_study_view(study: Study, *, now: datetime | None = None) -> dict:
 
 
 def key_images(version: ReportVersion) -> list[dict]:
-    """Key images the radiologist chose, as stored in the report fields (UIDs only)."""
+    """Key images the radiologist chose (worklist.reading stores the Orthanc instance id)."""
     chosen = (version.fields or {}).get("key_images") or []
-    return [{"series_instance_uid": str(item.get("series_instance_uid", "")),
-             "sop_instance_uid": str(item.get("sop_instance_uid", ""))}
-            for item in chosen if isinstance(item, dict) and item.get("sop_instance_uid")]
+    return [{"index": index, "series_instance_uid": str(item.get("series_instance_uid", "")),
+             "sop_instance_uid": str(item.get("sop_instance_uid", "")), "label": str(item.get("label", ""))}
+            for index, item in enumerate(chosen) if isinstance(item, dict) and item.get("instance_id")]
+
+
+def key_image_instance(*, study: Study, index: int) -> str | None:
+    """The Orthanc instance of the latest signed version's key image `index`, if there is one."""
+    report = getattr(study, "report", None)
+    latest = report.versions.order_by("-number").first() if report else None
+    chosen = (latest.fields or {}).get("key_images") or [] if latest else []
+    if not 0 <= index < len(chosen) or not isinstance(chosen[index], dict):
+        return None
+    return str(chosen[index].get("instance_id") or "") or None
 
 
 def critical_result_view(critical: CriticalResult) -> dict:

@@ -10,6 +10,7 @@ from clinician import api, fhir_api, views
 pages = [
     path("clinician/", views.lookup_page, name="clinician-lookup"),
     path("clinician/studies/<int:study_id>/", views.study_page, name="clinician-study"),
+    path("clinician/studies/<int:study_id>/key-images/<int:index>.png", views.key_image, name="clinician-key-image"),
     path("clinician/critical-results/<int:critical_id>/acknowledge/", views.critical_acknowledge,
          name="clinician-critical-ack"),
     path("clinician/critical-results/", views.department_critical_page, name="clinician-department-critical"),

@@ -11,7 +11,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,10 +29,12 @@ from clinician.selectors import (
     clinician_study_view,
     critical_result_view,
     department_critical_results,
+    key_image_instance,
     referrer_suggestions,
     referrers_seen,
 )
 from clinician.services import LinkError, critical_result_acknowledge, referrer_link, referrer_unlink
+from worklist import orthanc
 from worklist.services import audit_record
 
 
@@ -162,3 +164,23 @@ def audit_page(request):
         detail = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "no filter"
         audit_record(user=request.user, action="audit.search", detail=detail, request=request)
     return render(request, "clinician/audit.html", {"form": form, "events": events, "searched": form.is_bound})
+
+
+@for_roles(Role.CLINICIAN)
+def key_image(request, study_id: int, index: int):
+    """A key image of a signed report, rendered by Orthanc; same 404 for not-yours and unknown."""
+    try:
+        study = access_visible_study(user=request.user, study_id=study_id)
+    except StudyNotVisible:
+        raise Http404 from None
+    instance_id = key_image_instance(study=study, index=index)
+    if instance_id is None:
+        raise Http404
+    try:
+        png = orthanc.get_binary(f"instances/{instance_id}/preview")
+    except (orthanc.OrthancNotFound, orthanc.OrthancUnavailable):
+        raise Http404 from None
+    audit_record(user=request.user, action="clinician.key_image", study=study, detail=str(index), request=request)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -263,8 +263,19 @@ def _validated_key_images(study: Study, images: list) -> list[dict]:
         if series_id not in series or not instance_id.replace("-", "").isalnum():
             raise ReadingError("a key image must be a slice of this study")
         clean.append({"series_id": series_id, "series_instance_uid": series[series_id].series_instance_uid,
-                      "instance_id": instance_id, "label": str(image.get("label", ""))[:80]})
+                      "instance_id": instance_id, "sop_instance_uid": _sop_instance_uid(instance_id),
+                      "label": str(image.get("label", ""))[:80]})
     return clean
+
+
+def _sop_instance_uid(instance_id: str) -> str:
+    """The DICOM UID of a key image, for the FHIR and clinician views; blank if the archive is away."""
+    from worklist import orthanc
+
+    try:
+        return orthanc.get_json(f"instances/{instance_id}").get("MainDicomTags", {}).get("SOPInstanceUID", "")
+    except (orthanc.OrthancNotFound, orthanc.OrthancUnavailable):
+        return ""
 
 
 def report_text(study: Study, fields: dict) -> str:

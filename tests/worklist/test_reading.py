@@ -149,7 +149,8 @@ def test_key_images_must_be_slices_of_the_study(api_as, radiologist, analysed_ct
                          format="json")
     assert signed.status_code == 201
     assert signed.json()["fields"]["key_images"] == [
-        {"series_id": series.pk, "series_instance_uid": "1.2.3.4", "instance_id": "abc-123", "label": "s4"}]
+        {"series_id": series.pk, "series_instance_uid": "1.2.3.4", "instance_id": "abc-123", "sop_instance_uid": "",
+         "label": "s4"}]
 
 
 def test_managers_reassign_to_radiologists_only(api_as, manager, radiologist, clinician, analysed_ct):
