@@ -1,6 +1,7 @@
 """Celery tasks: take an id, re-read the row, call one service. Retries live here."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from inference.services import analyses_sweep, study_analyse
 from worklist.orthanc import OrthancUnavailable
@@ -9,7 +10,10 @@ from worklist.orthanc import OrthancUnavailable
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OrthancUnavailable,),
+    # A task that raises is acknowledged (acks_late only covers a dying worker), so an analysis
+    # that met the database restarting was dropped until the sweeper's 15 minutes: retry it like
+    # an Orthanc outage. Found by tests/faults/test_database_refused.py.
+    autoretry_for=(OrthancUnavailable, OperationalError, InterfaceError),
     retry_backoff=2,
     retry_backoff_max=120,
     retry_jitter=True,
