@@ -54,7 +54,7 @@ from django.utils import timezone
 from dashboard.models import DoseReferenceLevel
 from inference.models import AnalysisRun, AnalysisStatus
 from triage import rules
-from triage.models import UrgencyClass
+from triage.selectors import urgency_targets
 from worklist.models import AuditEvent, FindingDecision, FindingReview, ReadingState, Study
 
 AGREES = (FindingDecision.ACCEPTED, FindingDecision.EDITED)
@@ -189,7 +189,7 @@ def backlog_summary(*, now: datetime | None = None) -> dict:
         "overdue": Count("id", filter=Q(due_at__lt=now)),
         "oldest_arrived_at": Min("arrived_at"),
     }
-    names = dict(UrgencyClass.objects.values_list("code", "name"))
+    names = {code: target.name for code, target in urgency_targets().items()}
 
     def breakdown(field: str, label=None) -> list[dict]:
         rows = list(backlog.values(field).annotate(**counts, rank=Min("urgency_rank")).order_by("rank", field))
@@ -262,7 +262,7 @@ def turnaround_by(*, group: str, window: Window, modality: str | None = None) ->
     else:
         percentiles = _grouped_percentiles(studies.annotate(group_key=key), keys=["group_key"],
                                            value=("reported_at", "arrived_at"), fractions=(0.5, 0.9))
-    targets = {row.code: row for row in UrgencyClass.objects.all()}
+    targets = urgency_targets()  # the manager's rows over the defaults, as triage itself uses
     rows = []
     for group_key, row in counts.items():
         median, p90 = percentiles.get(group_key, [None, None])
@@ -276,7 +276,7 @@ def turnaround_by(*, group: str, window: Window, modality: str | None = None) ->
             "mean_minutes": _minutes(row["mean"]),
             "within_target": row["within"],
             "within_target_share": _share(row["within"], row["n"]),
-            "target_minutes": target.target_minutes if target else None,
+            "target_minutes": target.minutes if target else None,
         })
     if group == "urgency":
         rows.sort(key=lambda r: targets[r["key"]].rank if r["key"] in targets else 999)

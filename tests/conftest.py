@@ -20,6 +20,26 @@ from accounts.models import Role
 from tests.support import processes
 
 
+@pytest.fixture(autouse=True)
+def urgency_classes_seeded(request):
+    """The urgency classes a migration seeds, back after a transactional test flushed them."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("db" if not _transactional(request) else "transactional_db")
+    from triage.models import UrgencyClass
+    from triage.priority import DEFAULT_TARGETS
+
+    for target in DEFAULT_TARGETS.values():
+        UrgencyClass.objects.get_or_create(
+            code=target.code, defaults={"name": target.name, "rank": target.rank, "target_minutes": target.minutes}
+        )
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str, role: str, **extra):
