@@ -148,6 +148,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Worklist, studies, claims and AI results. Synthetic data only; not for clinical use.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its browser are for signed-in users, like every other view (the URL walk
+    # in tests/security found them open to anyone).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
