@@ -254,11 +254,28 @@ CLINICIAN_SHOW_AI_BEFORE_SIGNING = env_bool("CLINICIAN_SHOW_AI_BEFORE_SIGNING", 
 # Claims lapse after this much inactivity (DICOM UPS-style stale claim).
 CLAIM_TIMEOUT_SECONDS = env_int("CLAIM_TIMEOUT_SECONDS", 1800)
 
+def _access_log_without_query(record) -> bool:
+    """Drop the query string from uvicorn's access log line.
+
+    Clinicians look patients up by GET (`/clinician/?q=<patient ID>`, FHIR `?patient=`), so the
+    query string holds patient identifiers; tests/security found them in the web server's log.
+    """
+    args = record.args
+    if isinstance(args, tuple) and len(args) >= 3 and "?" in str(args[2]):
+        record.args = (*args[:2], str(args[2]).split("?", 1)[0] + "?[query not logged]", *args[3:])
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"access_without_query": {"()": lambda: _access_log_without_query}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Configured here, after uvicorn's own logging set-up, so this one is in force.
+        "uvicorn.access": {"handlers": ["console"], "filters": ["access_without_query"], "propagate": False},
+    },
 }
