@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +24,11 @@ def fault_env(subprocess_env: dict, tmp_path: Path, **extra: str) -> dict:
                 # the protection it names (redelivery, retry) and not the sweeper.
                 "ANALYSIS_STALL_SECONDS": "900", "SWEEP_SECONDS": "2"})
     env.update(extra)
+    # To show a test can fail: FAULT_NEGATIVE_ENV="SWEEP_SECONDS=3600" (comma separated) switches a
+    # protection off in the app processes (docs/hardening.md lists the ones tried).
+    for pair in filter(None, os.environ.get("FAULT_NEGATIVE_ENV", "").split(",")):
+        name, _, value = pair.partition("=")
+        env[name.strip()] = value.strip()
     return env
 
 
