@@ -1,0 +1,194 @@
+"""Load benchmark: the worklist API under 50 concurrent clients, and a websocket fan-out to 200.
+
+    python bench/bench_load.py                       # both parts, on 50,000 studies
+    python bench/bench_load.py --part api --clients 50 --seconds 30
+    python bench/bench_load.py --part ws --sockets 200 --updates 10
+
+Uses its own database, filled once with bench/bench_dashboard.py's fill (50,000 department-shaped
+studies: arrivals over 60 days, reports, AI results). Starts one uvicorn process as the Procfile
+does (one process, no access log) on a free port, with the Channels layer on its own Redis
+database (`--redis-url`, default db 13 of the local Redis; nothing is flushed).
+
+api: N client threads, each with its own logged-in session, GET /api/worklist/ (first page of
+200 rows, the page a radiologist's browser loads) back to back for S seconds; median and 99th
+percentile latency, and requests per second.
+
+ws: M logged-in websockets on /ws/worklist/; the bench publishes a study update (the same
+`study_publish` the worker calls after a change) and times how long each socket takes to receive
+it. Repeated U times; reports median, p99, max and the share received within 1 s.
+
+The clients run on the same machine as the server (2 shared cores here), so the figures include
+the clients' own CPU; the machine's load average is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/triage_bench_load"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def session_for(username: str, role: str) -> str:
+    from django.test import Client
+
+    from accounts.models import User
+
+    user, _ = User.objects.get_or_create(username=username, defaults={"role": role})
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def start_server(env: dict) -> tuple[object, str]:
+    import requests
+
+    from tests.support.processes import ManagedProcess, free_port, wait_until
+
+    port = free_port()
+    argv = [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log"]
+    log = Path(os.environ.get("BENCH_LOG", "/tmp/bench_load_web.log"))
+    server = ManagedProcess("web", argv, env, log).start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: requests.get(url + "/login/", timeout=2).ok, timeout=60, what="uvicorn")
+    return server, url
+
+
+def bench_api(url: str, clients: int, seconds: float) -> dict:
+    import requests
+
+    cookies = [session_for(f"bench-rad-{i}", "radiologist") for i in range(clients)]
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(cookie: str) -> None:
+        session = requests.Session()
+        session.cookies.set("sessionid", cookie)
+        mine = []
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            response = session.get(url + "/api/worklist/", timeout=60)
+            mine.append(time.perf_counter() - started)
+            if not response.ok:
+                errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
+            "median_ms": statistics.median(latencies) * 1000, "p99_ms": percentile(latencies, 99) * 1000}
+
+
+async def _sockets(url: str, cookies: list[str], study_id: int, updates: int) -> list[float]:
+    from asgiref.sync import sync_to_async
+    from websockets.asyncio.client import connect
+
+    from worklist.events import study_publish
+
+    ws_url = url.replace("http://", "ws://") + "/ws/worklist/"
+    sockets = []
+    for cookie in cookies:
+        socket = await connect(ws_url, origin=url, additional_headers={"Cookie": f"sessionid={cookie}"},
+                               open_timeout=30, max_queue=None)
+        assert json.loads(await socket.recv())["type"] == "hello"
+        sockets.append(socket)
+    delays: list[float] = []
+
+    async def receive(socket, sent_at: float) -> float:
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+            if message["type"] == "study.updated" and message["study"]["id"] == study_id:
+                return time.perf_counter() - sent_at
+
+    for _ in range(updates):
+        await asyncio.sleep(0.5)
+        sent_at = time.perf_counter()
+        waiting = [asyncio.create_task(receive(s, sent_at)) for s in sockets]
+        await sync_to_async(study_publish)(study_id)
+        delays += await asyncio.gather(*waiting)
+    for socket in sockets:
+        await socket.close()
+    return delays
+
+
+def bench_ws(url: str, sockets: int, updates: int) -> dict:
+    from worklist.models import Study
+
+    cookies = [session_for(f"bench-ws-{i}", "radiologist") for i in range(sockets)]
+    study = Study.objects.order_by("-arrived_at").first()
+    delays = asyncio.run(_sockets(url, cookies, study.pk, updates))
+    within = sum(1 for d in delays if d <= 1.0) / len(delays)
+    return {"deliveries": len(delays), "median_ms": statistics.median(delays) * 1000,
+            "p99_ms": percentile(delays, 99) * 1000, "max_ms": max(delays) * 1000, "within_1s": within}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--part", choices=("api", "ws", "all"), default="all")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=10)
+    args = parser.parse_args()
+
+    os.environ["REDIS_URL"] = args.redis_url
+    os.environ["LOGIN_THROTTLING"] = "0"  # many bench sessions from one address
+    import bench_dashboard
+
+    bench_dashboard.setup_django(args.database_url)
+    from django.core.management import call_command
+
+    from worklist.models import Study
+
+    call_command("migrate", verbosity=0)
+    if Study.objects.count() < 50_000:
+        print("filling the bench database with 50,000 studies (bench_dashboard.fill)…", flush=True)
+        bench_dashboard.fill(50_000, 60, 1)
+    open_studies = Study.objects.filter(reported_at__isnull=True).count()
+    server, url = start_server(dict(os.environ))
+    try:
+        print(f"\n{Study.objects.count():,} studies ({open_studies:,} open), one uvicorn process, "
+              f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+        if args.part in ("api", "all"):
+            r = bench_api(url, args.clients, args.seconds)
+            print(f"| GET /api/worklist/, {args.clients} concurrent clients, {args.seconds:g} s | median "
+                  f"{r['median_ms']:.0f} ms | p99 {r['p99_ms']:.0f} ms | {r['rps']:.1f} req/s | "
+                  f"{r['requests']} requests, {r['errors']} errors | load {os.getloadavg()[0]:.1f} |")
+        if args.part in ("ws", "all"):
+            r = bench_ws(url, args.sockets, args.updates)
+            print(f"| {args.sockets} websockets, {args.updates} updates | median {r['median_ms']:.0f} ms | "
+                  f"p99 {r['p99_ms']:.0f} ms | max {r['max_ms']:.0f} ms | {r['within_1s']:.1%} within 1 s | "
+                  f"load {os.getloadavg()[0]:.1f} |")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
