@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
 
 from worklist import orthanc
-from worklist.models import IngestCursor, Series, Study, StudyStatus
+from worklist.models import IngestCursor, PendingStudy, Series, Study, StudyStatus
 
 logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "orthanc"
+PENDING_CHECKS_PER_PASS = 50
 # Derived objects (our own AI results among them) are stored in the study but are not images
 # to analyse: a new SR must not trigger another analysis.
 NON_IMAGE_MODALITIES = frozenset({"SR", "SEG", "PR", "KO", "REG", "DOC", "RWV", "PLAN"})
@@ -273,12 +275,42 @@ def orthanc_changes_follow(*, page_size: int = 200, max_pages: int = 50) -> int:
             seq = 0
             continue
         for change in changes:
-            if change.get("ChangeType") == "StableStudy":
+            kind = change.get("ChangeType")
+            if kind == "NewStudy":
+                PendingStudy.objects.get_or_create(orthanc_id=change["ID"])
+            elif kind == "StableStudy":
                 study_ingest(change["ID"])
+                PendingStudy.objects.filter(orthanc_id=change["ID"]).delete()
                 ingested += 1
                 _cursor_advance(change["Seq"])
             seq = change["Seq"]
         _cursor_advance(seq)
         if done:
             break
+    return ingested + pending_studies_settle()
+
+
+def pending_studies_settle(*, now: datetime | None = None) -> int:
+    """Ingest announced studies whose StableStudy change never came, once Orthanc calls them stable.
+
+    Orthanc forgets its stability timers when it stops, so a study that was still arriving then
+    is stored but never announced as stable. Returns how many were ingested.
+    """
+    now = now or djtz.now()
+    quiet_since = now - timedelta(seconds=settings.ORTHANC_STABLE_AGE + settings.INGEST_PENDING_GRACE_SECONDS)
+    ingested = 0
+    overdue = PendingStudy.objects.filter(announced_at__lt=quiet_since).order_by("announced_at")
+    for pending in overdue[:PENDING_CHECKS_PER_PASS]:
+        try:
+            resource = orthanc.get_json(f"studies/{pending.orthanc_id}")
+        except orthanc.OrthancNotFound:
+            pending.delete()  # deleted from the archive before it was ever stable
+            continue
+        if not resource.get("IsStable", False):
+            continue  # still receiving images: Orthanc will announce it
+        logger.warning("study %s was never announced stable (Orthanc restarted?); ingesting it now",
+                       pending.orthanc_id)
+        study_ingest(pending.orthanc_id)
+        pending.delete()
+        ingested += 1
     return ingested

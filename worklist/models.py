@@ -243,6 +243,21 @@ class IngestCursor(models.Model):
         return f"{self.name} at change {self.last_seq}"
 
 
+class PendingStudy(models.Model):
+    """A study Orthanc announced (NewStudy) that has not been ingested yet.
+
+    Orthanc keeps its stability timers in memory: a study still receiving images when Orthanc
+    stops never gets its StableStudy change. Pending rows let the follower ask for such a study
+    itself once it has been quiet long enough.
+    """
+
+    orthanc_id = models.CharField(max_length=64, primary_key=True)
+    announced_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"pending {self.orthanc_id}"
+
+
 class AuditEvent(models.Model):
     """Who looked at or changed what, when and from where."""
 
