@@ -336,16 +336,16 @@ class CapacityInputsApi(StatsApi):
 
 
 class CapacityApi(StatsApi):
-    class InputSerializer(serializers.Serializer):
+    class CapacityInputSerializer(serializers.Serializer):
         radiologists = serializers.IntegerField(required=False, min_value=1, max_value=100)
         days = serializers.IntegerField(required=False, default=7, min_value=2, max_value=14)
         seed = serializers.IntegerField(required=False, default=1, min_value=0)
         volume_growth = serializers.FloatField(required=False, default=0.3, min_value=0.0, max_value=2.0)
 
-    @extend_schema(tags=TAG, request=InputSerializer, responses=OpenApiTypes.OBJECT,
+    @extend_schema(tags=TAG, request=CapacityInputSerializer, responses=OpenApiTypes.OBJECT,
                    summary="Run the department simulation on measured rates: ±1 radiologist, more volume")
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.CapacityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         plan = capacity.capacity_plan(inputs=capacity.capacity_inputs(), targets=urgency_targets(),
                                       **data.validated_data)

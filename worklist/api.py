@@ -170,15 +170,15 @@ class UrgencyClassListApi(APIView):
 class UrgencyClassApi(APIView):
     permission_classes = [IsManager]
 
-    class InputSerializer(serializers.Serializer):
+    class UrgencyTargetInputSerializer(serializers.Serializer):
         name = serializers.CharField(required=False, max_length=64)
         target_minutes = serializers.IntegerField(required=False, min_value=1, max_value=60 * 24 * 60)
 
-    @extend_schema(request=InputSerializer, responses=UrgencyClassSerializer,
+    @extend_schema(request=UrgencyTargetInputSerializer, responses=UrgencyClassSerializer,
                    summary="Change a class's turnaround target (manager); open studies re-prioritise live")
     def patch(self, request, code: str):
         get_object_or_404(UrgencyClass, code=code)
-        data = self.InputSerializer(data=request.data)
+        data = self.UrgencyTargetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         urgency = urgency_target_update(code=code, user=request.user, request=request, **data.validated_data)
         return Response(UrgencyClassSerializer(urgency).data)
@@ -187,14 +187,14 @@ class UrgencyClassApi(APIView):
 class StudyAssignApi(APIView):
     permission_classes = [IsManager]
 
-    class InputSerializer(serializers.Serializer):
+    class StudyAssignInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
 
-    @extend_schema(request=InputSerializer, responses={200: StudySerializer, 409: OpenApiResponse()},
+    @extend_schema(request=StudyAssignInputSerializer, responses={200: StudySerializer, 409: OpenApiResponse()},
                    summary="Reassign a study to a radiologist (manager)")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.StudyAssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reader = User.objects.filter(username=data.validated_data["username"], role=Role.RADIOLOGIST).first()
         if reader is None:

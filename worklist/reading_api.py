@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsRadiologist, ReadsWorklist
-from worklist.models import Study
+from worklist.models import ReportVersion, Study
 from worklist.reading import (
     NODULE_TYPES,
     ReadingError,
@@ -78,17 +78,17 @@ class FindingsApi(APIView):
 class FindingReviewApi(APIView):
     permission_classes = [IsRadiologist]
 
-    class InputSerializer(serializers.Serializer):
+    class FindingReviewInputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["accepted", "rejected", "edited"])
         diameter_mm = serializers.FloatField(required=False, min_value=0.5, max_value=300)
         finding_type = serializers.ChoiceField(choices=NODULE_TYPES, required=False)
         note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
-    @extend_schema(request=InputSerializer, responses={200: FindingSerializer},
+    @extend_schema(request=FindingReviewInputSerializer, responses={200: FindingSerializer},
                    summary="Accept, reject or edit an AI finding")
     def post(self, request, study_id: int, key: str):
         get_object_or_404(Study, pk=study_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.FindingReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             review = finding_review(study_id=study_id, user=request.user, key=key, **data.validated_data)
@@ -175,14 +175,14 @@ class ReportSignApi(APIView):
 class ReportAmendApi(APIView):
     permission_classes = [IsRadiologist]
 
-    class InputSerializer(ReportInputSerializer):
+    class ReportAmendInputSerializer(ReportInputSerializer):
         reason = serializers.CharField(max_length=300)
 
-    @extend_schema(request=InputSerializer, responses={201: ReportVersionSerializer},
+    @extend_schema(request=ReportAmendInputSerializer, responses={201: ReportVersionSerializer},
                    summary="Amend a signed report: a new version; earlier versions are kept")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.ReportAmendInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         critical, note, reason = fields.pop("critical"), fields.pop("critical_note", ""), fields.pop("reason")
@@ -201,8 +201,7 @@ class ReportPdfApi(APIView):
                    summary="A signed report version as PDF")
     def get(self, request, study_id: int, number: int):
         study = get_object_or_404(Study, pk=study_id)
-        version = get_object_or_404(study.report.versions if hasattr(study, "report") else Study.objects.none(),
-                                    number=number)
+        version = get_object_or_404(ReportVersion, report__study=study, number=number)
         audit_record(user=request.user, action="report.pdf", study=study, detail=f"v{number}", request=request)
         response = HttpResponse(report_pdf(version), content_type="application/pdf")
         name = f"report-{study.accession_number or study.pk}-v{number}.pdf"
