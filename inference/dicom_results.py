@@ -59,7 +59,8 @@ def _evidence(volume: Volume) -> list[Dataset]:
                         "SeriesInstanceUID", "SOPClassUID", "Modality", "SpecificCharacterSet"):
             if keyword in header:
                 setattr(ds, keyword, header[keyword].value)
-        for keyword in ("PatientBirthDate", "PatientSex", "AccessionNumber", "StudyID", "StudyDate", "StudyTime"):
+        for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber", "StudyID",
+                        "StudyDate", "StudyTime", "ReferringPhysicianName"):
             if keyword not in ds:
                 setattr(ds, keyword, "")  # type 2 in the SR: present, possibly empty
         ds.SOPInstanceUID = uid

@@ -66,7 +66,10 @@ def _hu(ds: Dataset) -> np.ndarray:
 
 def volume_from_datasets(datasets: Iterable[Dataset]) -> Volume:
     """Assemble slices (any order) into a Volume; pixel data is converted to HU one slice at a time."""
+    datasets = list(datasets)
     slices = [ds for ds in datasets if "PixelData" in ds]
+    if len(slices) < len(datasets):
+        raise VolumeError(f"{len(datasets) - len(slices)} of {len(datasets)} images carry no pixel data")
     if len(slices) < 2:
         raise VolumeError("a volume needs at least two image slices")
     first = slices[0]

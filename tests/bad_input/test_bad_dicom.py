@@ -47,11 +47,9 @@ EXPECTED = {
     "inconsistent_spacing": ("ai_failed", "irregular slice spacing"),
     "single_slice": ("no_ai", "No AI for this study type"),
     "jpeg_ls": ("analysed", ""),
-    # Reasons that are true but poor; reported to the owners of inference/ (see docs/hardening.md).
-    # No pixel data reads as "a volume needs at least two image slices".
-    "no_pixel_data": ("ai_failed", "a volume needs at least two image slices"),
-    # A study without PatientID cannot be analysed at all: the result writer reads ds.PatientID.
-    "missing_patient_id": ("ai_failed", "has no attribute 'PatientID'"),
+    "no_pixel_data": ("ai_failed", "images carry no pixel data"),
+    # PatientID is type 2 in the SR written back: present and empty, as in the source.
+    "missing_patient_id": ("analysed", ""),
     # One Enhanced CT instance counts as one image, below the lung model's 20, so no model applies.
     "enhanced_multiframe": ("no_ai", "No AI for this study type"),
 }

@@ -37,3 +37,11 @@ def test_a_missing_slice_is_refused():
     del datasets[4]
     with pytest.raises(VolumeError, match="irregular"):
         volume_from_datasets(datasets)
+
+
+def test_images_without_pixel_data_are_named_as_such():
+    datasets = volume_datasets(painted_volume(shape=(10, 16, 16)))
+    for ds in datasets[:3]:
+        del ds.PixelData
+    with pytest.raises(VolumeError, match="3 of 10 images carry no pixel data"):
+        volume_from_datasets(datasets)
