@@ -256,6 +256,10 @@ ANALYSIS_STALL_SECONDS = env_int("ANALYSIS_STALL_SECONDS", 900)
 ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3)
 # CAD model classes loaded by every worker ("package.module:Class"); none yet is a real answer.
 CAD_MODELS = env_list("CAD_MODELS", "inference.cad.lung_nodule.model:LungNoduleModel")
+# A series larger than this is refused before its pixels are fetched ("too large to analyse"):
+# a worker holds one volume in memory, several times over while a model resamples it. The
+# default takes an 800-slice 512 x 512 series (a 0.5 mm whole-chest CT), 0.4 GB as int16.
+MAX_VOLUME_VOXELS = env_int("MAX_VOLUME_VOXELS", 800 * 512 * 512)
 # Externally trained models: paths to manifest files (comma separated).
 EXTERNAL_MODEL_MANIFESTS = env_list("EXTERNAL_MODEL_MANIFESTS", "")
 # Referring clinicians: a critical result unacknowledged this long escalates to the department;

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pydicom
+from django.conf import settings
 from pydicom.dataset import Dataset
 
 from worklist.orthanc import get_binary, get_json
@@ -117,6 +118,16 @@ def _fetch_instance(instance_id: str) -> Dataset:
     return pydicom.dcmread(io.BytesIO(get_binary(f"instances/{instance_id}/file")))
 
 
+def _refuse_if_too_large(instance_ids: list[str]) -> None:
+    """Refuse a series whose volume would exceed MAX_VOLUME_VOXELS, before fetching any pixels."""
+    tags = get_json(f"instances/{instance_ids[0]}/simplified-tags")
+    rows, columns = int(tags.get("Rows") or 0), int(tags.get("Columns") or 0)
+    voxels = rows * columns * len(instance_ids)
+    if voxels > settings.MAX_VOLUME_VOXELS:
+        raise VolumeError(f"series too large to analyse: {len(instance_ids)} images of {rows} x {columns} "
+                          f"({voxels / 1e6:.1f} M voxels, limit {settings.MAX_VOLUME_VOXELS / 1e6:.1f} M)")
+
+
 def series_volume(series_orthanc_id: str, *, workers: int = 4) -> Volume:
     """Fetch every instance of an Orthanc series and assemble its volume.
 
@@ -125,6 +136,8 @@ def series_volume(series_orthanc_id: str, *, workers: int = 4) -> Volume:
     (OrthancUnavailable lets the task retry).
     """
     instance_ids = get_json(f"series/{series_orthanc_id}")["Instances"]
+    if instance_ids:
+        _refuse_if_too_large(instance_ids)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         datasets = list(pool.map(_fetch_instance, instance_ids))
     return volume_from_datasets(datasets)

@@ -7,7 +7,7 @@ import copy
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import EnhancedCTImageStorage, JPEGLSLossless, generate_uid
+from pydicom.uid import EnhancedCTImageStorage, JPEG2000Lossless, JPEGLSLossless, generate_uid
 
 from tests.support.dicom import tiny_ct_study
 
@@ -59,6 +59,13 @@ def jpeg_ls() -> list[Dataset]:
     study = good("JPEGLS")
     for ds in study:
         ds.compress(JPEGLSLossless, encoding_plugin="pyjpegls")
+    return study
+
+
+def jpeg_2000() -> list[Dataset]:
+    study = good("JPEG2K")
+    for ds in study:
+        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
     return study
 
 

@@ -38,6 +38,8 @@ CASES = {
     "single_slice": studies.single_slice,
     "missing_patient_id": studies.missing_patient_id,
     "jpeg_ls": studies.jpeg_ls,
+    "jpeg_2000": studies.jpeg_2000,
+    "huge": studies.huge,
     "enhanced_multiframe": studies.enhanced_multiframe,
 }
 
@@ -47,6 +49,9 @@ EXPECTED = {
     "inconsistent_spacing": ("ai_failed", "irregular slice spacing"),
     "single_slice": ("no_ai", "No AI for this study type"),
     "jpeg_ls": ("analysed", ""),
+    "jpeg_2000": ("analysed", ""),
+    # Refused before its pixels are fetched (the worker's limit is lowered below 400 x 32 x 32).
+    "huge": ("ai_failed", "series too large to analyse: 400 images of 32 x 32"),
     "no_pixel_data": ("ai_failed", "images carry no pixel data"),
     # PatientID is type 2 in the SR written back: present and empty, as in the source.
     "missing_patient_id": ("analysed", ""),
@@ -56,7 +61,8 @@ EXPECTED = {
 
 
 def test_bad_dicom_is_listed_with_a_reason_and_disturbs_nothing(orthanc, subprocess_env, tmp_path):
-    env = dict(subprocess_env, ANALYSIS_STALL_SECONDS="900", CAD_MODELS=LUNG_MODEL)
+    env = dict(subprocess_env, ANALYSIS_STALL_SECONDS="900", CAD_MODELS=LUNG_MODEL,
+               MAX_VOLUME_VOXELS=str(300 * 32 * 32))
     worker = processes.celery_worker_process(env, tmp_path).start()
     sent = {name: make() for name, make in CASES.items()}
     control = studies.good("CONTROL")
