@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -116,15 +117,23 @@ class VolumeCadModel:
         series = self.select_series(study)
         if series is None:
             raise ValueError("no series this model can read")
+        # Where the time goes (kept with the result; bench/bench_pipeline.py reports it).
+        started = time.perf_counter()
         volume = self.load_volume(series)
+        fetched = time.perf_counter()
         prediction = self.predict(volume)
+        predicted = time.perf_counter()
         category, headline = self.summarise(prediction)
         sr_uid = sr_store(volume, prediction, model_name=self.name, model_version=self.version)
+        stored = time.perf_counter()
         return ModelOutcome(
             suspicion=prediction.suspicion, category=category, headline=headline,
             result={
                 "findings": [f.as_dict() for f in prediction.findings],
                 "series_instance_uid": volume.series_instance_uid,
+                "timings": {"fetch_seconds": round(fetched - started, 3),
+                            "predict_seconds": round(predicted - fetched, 3),
+                            "sr_seconds": round(stored - predicted, 3)},
                 "sr_sop_instance_uid": sr_uid,
             },
         )

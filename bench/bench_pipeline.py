@@ -1,0 +1,207 @@
+"""Pipeline benchmark: studies ingested and analysed per hour with 1 and 2 inference workers, and
+each study's end-to-end time (last image stored → websocket message) in parts beside its inference.
+
+    python bench/bench_pipeline.py                     # 6 synthetic chest CTs (256 matrix), 1 then 2 workers
+    python bench/bench_pipeline.py --studies 10 --matrix 512 --workers 1 2
+
+Everything runs as the Procfile runs it, on private instances so nothing shared is disturbed:
+its own Orthanc (free ports, throwaway storage, stable age 2 s), its own redis-server, its own
+PostgreSQL database (triage_bench_pipeline), uvicorn, an ingestion worker with beat
+(queue "default", polling every 0.5 s) and N inference workers (queue "inference", one process
+each) running the real lung nodule model. A websocket client notes when each study's final
+status arrives.
+
+The studies are generated first, then sent back to back (a backlog), so "per hour" is the rate
+at which the workers drain it: studies / (last result pushed − first image sent).
+
+Parts of a study's end-to-end time:
+  stable+ingest  last image stored → Study row saved (Orthanc's stable age, the poll, the read)
+  queue          saved → analysis started (waiting behind other studies for a worker)
+  analysis       analysis started → finished, itself in parts (timed inside the model's run):
+    fetch        the series read from Orthanc and decoded into a volume
+    inference    the model's predict() alone: the bare inference time
+    sr           the DICOM SR built and stored back into Orthanc
+  push           finished → websocket message received
+The last column is end-to-end ÷ bare inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/triage_bench_pipeline"
+FINAL = ("analysed", "ai_failed", "no_ai")
+
+
+def private_services(log_dir: Path) -> dict:
+    """Orthanc and Redis of our own; returns the environment for the app processes."""
+    from tests.support import processes
+    from tests.support.faults import private_redis, redis_start
+
+    http, dicom = processes.free_port(), processes.free_port()
+    env = dict(os.environ, ORTHANC_HTTP_PORT=str(http), ORTHANC_DICOM_PORT=str(dicom),
+               ORTHANC_URL=f"http://127.0.0.1:{http}", ORTHANC_STORAGE=str(log_dir / "orthanc"),
+               ORTHANC_STABLE_AGE="2", ORTHANC_NAME="triage-bench", INGEST_POLL_SECONDS="0.5",
+               ORTHANC_USERNAME="triage", ORTHANC_PASSWORD="bench-orthanc-password", PYTHONUNBUFFERED="1")
+    redis = redis_start(private_redis(log_dir))
+    env["REDIS_URL"] = redis.url
+    orthanc = processes.orthanc_process(env, log_dir).start()
+    processes.wait_until(lambda: processes.orthanc_ready(env["ORTHANC_URL"], ("triage", "bench-orthanc-password")),
+                         timeout=30, what="Orthanc")
+    return {"env": env, "stop": [orthanc, redis]}
+
+
+def app_settings(env: dict) -> None:
+    for name in ("ORTHANC_URL", "ORTHANC_DICOM_PORT", "ORTHANC_USERNAME", "ORTHANC_PASSWORD", "REDIS_URL",
+                 "INGEST_POLL_SECONDS"):
+        os.environ[name] = env[name]
+
+
+def worker(env: dict, log_dir: Path, name: str, queue: str, beat: bool):
+    from tests.support.processes import VENV_BIN, ManagedProcess
+
+    argv = [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queue, "--concurrency", "1",
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"{name}@%h"]
+    if beat:
+        argv += ["-B", "--schedule", str(log_dir / "celerybeat-schedule")]
+    return ManagedProcess(name, argv, env, log_dir / f"{name}.log").start()
+
+
+def listen(url: str, cookie: str, seen: dict, stop: threading.Event) -> None:
+    from websockets.sync.client import connect
+
+    with connect(url.replace("http://", "ws://") + "/ws/worklist/", origin=url,
+                 additional_headers={"Cookie": f"sessionid={cookie}"}) as socket:
+        while not stop.is_set():
+            try:
+                message = json.loads(socket.recv(timeout=0.5))
+            except TimeoutError:
+                continue
+            if message.get("type") == "study.updated" and message["study"]["status"] in FINAL:
+                seen.setdefault(message["study"]["study_instance_uid"], time.time())
+
+
+def run(env: dict, log_dir: Path, url: str, cookie: str, studies: list, inference_workers: int) -> dict:
+    from inference.models import AnalysisRun
+    from inference.synthetic.sender import store_study
+    from tests.support.processes import wait_until
+    from worklist.models import Study
+
+    procs = [worker(env, log_dir, "ingest", "default", beat=True)]
+    procs += [worker(env, log_dir, f"inference{i}", "inference", beat=False) for i in range(inference_workers)]
+    seen: dict[str, float] = {}
+    stop = threading.Event()
+    listener = threading.Thread(target=listen, args=(url, cookie, seen, stop), daemon=True)
+    listener.start()
+    time.sleep(8)  # workers connected and ready
+    stored_at: dict[str, float] = {}
+    try:
+        first_sent = time.time()
+        for study in studies:
+            store_study(study, host="127.0.0.1", port=int(env["ORTHANC_DICOM_PORT"]), called_aet="ORTHANC")
+            stored_at[study.study_instance_uid] = time.time()
+        wait_until(lambda: all(uid in seen for uid in stored_at), timeout=900, interval=0.5,
+                   what="every study's result on the websocket")
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.stop()
+    rows = []
+    for uid, stored in stored_at.items():
+        study = Study.objects.get(study_instance_uid=uid)
+        analysis = AnalysisRun.objects.filter(study=study).first()
+        timings = analysis.result.get("timings", {})
+        rows.append({
+            "status": study.status,
+            "stable_ingest": study.ingested_at.timestamp() - stored,
+            "queue": analysis.started_at.timestamp() - study.ingested_at.timestamp(),
+            "analysis": (analysis.finished_at - analysis.started_at).total_seconds(),
+            "push": seen[uid] - analysis.finished_at.timestamp(),
+            "fetch": timings.get("fetch_seconds", float("nan")),
+            "inference": timings.get("predict_seconds", float("nan")),
+            "sr": timings.get("sr_seconds", float("nan")),
+            "end_to_end": seen[uid] - stored,
+        })
+    drained = max(seen[uid] for uid in stored_at) - first_sent
+    return {"rows": rows, "per_hour": len(studies) / drained * 3600, "drained": drained}
+
+
+def clean(orthanc_env: dict) -> None:
+    import requests
+
+    from worklist.models import Study
+
+    Study.objects.all().delete()
+    auth = (orthanc_env["ORTHANC_USERNAME"], orthanc_env["ORTHANC_PASSWORD"])
+    for study_id in requests.get(orthanc_env["ORTHANC_URL"] + "/studies", auth=auth, timeout=10).json():
+        requests.delete(f"{orthanc_env['ORTHANC_URL']}/studies/{study_id}", auth=auth, timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--studies", type=int, default=6)
+    parser.add_argument("--matrix", type=int, default=256)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    services = private_services(log_dir)
+    env = services["env"]
+    app_settings(env)
+    os.environ["CAD_MODELS"] = env["CAD_MODELS"] = "inference.cad.lung_nodule.model:LungNoduleModel"
+    import bench_dashboard
+
+    bench_dashboard.setup_django(args.database_url)
+    env["DATABASE_URL"] = args.database_url
+    from bench_load import session_for, start_server
+    from django.core.management import call_command
+
+    from inference.synthetic import generate_study
+
+    call_command("migrate", verbosity=0)
+    server, url = start_server(env)
+    results = {}
+    try:
+        cookie = session_for("bench-pipeline", "radiologist")
+        for n in args.workers:
+            clean(env)
+            # New UIDs for each run (another seed range), generated before the clock starts.
+            studies = [generate_study("chest_ct", seed=1000 * n + i, matrix=args.matrix)
+                       for i in range(args.studies)]
+            print(f"{n} inference worker(s): sending {len(studies)} chest CTs "
+                  f"({len(studies[0].datasets)} slices of {args.matrix}²)…", flush=True)
+            results[n] = run(env, log_dir, url, cookie, studies, n)
+    finally:
+        server.stop()
+        for proc in services["stop"]:
+            proc.stop()
+
+    print(f"\nload average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print("| inference workers | studies/hour | drained in | median end-to-end | stable+ingest | queue | analysis "
+          "| fetch | inference | SR | push | end-to-end ÷ inference |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, result in results.items():
+        med = {k: statistics.median(r[k] for r in result["rows"]) for k in result["rows"][0] if k != "status"}
+        print(f"| {n} | {result['per_hour']:.0f} | {result['drained']:.0f} s | {med['end_to_end']:.1f} s | "
+              f"{med['stable_ingest']:.1f} s | {med['queue']:.1f} s | {med['analysis']:.1f} s | "
+              f"{med['fetch']:.1f} s | {med['inference']:.1f} s | {med['sr']:.1f} s | "
+              f"{med['push'] * 1000:.0f} ms | {med['end_to_end'] / med['inference']:.1f} |")
+        statuses = sorted({r["status"] for r in result["rows"]})
+        print(f"|   | statuses: {', '.join(statuses)} | | | | | | | | | | |")
+
+
+if __name__ == "__main__":
+    main()
