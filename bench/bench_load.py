@@ -56,14 +56,14 @@ def session_for(username: str, role: str) -> str:
     return client.cookies["sessionid"].value
 
 
-def start_server(env: dict) -> tuple[object, str]:
+def start_server(env: dict, workers: int = 1) -> tuple[object, str]:
     import requests
 
     from tests.support.processes import ManagedProcess, free_port, wait_until
 
     port = free_port()
     argv = [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log"]
+            "--port", str(port), "--no-access-log", "--workers", str(workers)]
     log = Path(os.environ.get("BENCH_LOG", "/tmp/bench_load_web.log"))
     server = ManagedProcess("web", argv, env, log).start()
     url = f"http://127.0.0.1:{port}"
@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--web-workers", type=int, default=1, help="uvicorn processes (the Procfile runs 2)")
     args = parser.parse_args()
 
     os.environ["REDIS_URL"] = args.redis_url
@@ -172,7 +173,7 @@ def main() -> None:
         print("filling the bench database with 50,000 studies (bench_dashboard.fill)…", flush=True)
         bench_dashboard.fill(50_000, 60, 1)
     open_studies = Study.objects.filter(reported_at__isnull=True).count()
-    server, url = start_server(dict(os.environ))
+    server, url = start_server(dict(os.environ), args.web_workers)
     try:
         print(f"\n{Study.objects.count():,} studies ({open_studies:,} open), one uvicorn process, "
               f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
