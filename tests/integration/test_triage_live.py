@@ -19,7 +19,10 @@ def test_a_routine_study_with_an_ai_critical_finding_overtakes_an_emergency(
     orthanc, subprocess_env, service_logs, web_server, radiologist
 ):
     env = dict(subprocess_env, CAD_MODELS="tests.inference.fake_models:FlagsChestCtAfterAWhile")
-    worker = processes.celery_worker_process(env, service_logs).start()
+    # Ingestion and analysis in separate workers, as in the Procfile: with one process the second
+    # arrival could wait behind the first one's analysis and be pushed after its finding.
+    workers = [processes.celery_worker_process(env, service_logs, queues="default").start(),
+               processes.celery_worker_process(env, service_logs, queues="inference", beat=False).start()]
     try:
         cookie = session_cookie(radiologist)
         routine = tiny_ct_study(accession="ACC-ROUTINE", priority="ROUTINE", location="OUTPATIENT CLINIC")
@@ -36,7 +39,8 @@ def test_a_routine_study_with_an_ai_critical_finding_overtakes_an_emergency(
             send(emergency)
             messages = collect_messages(socket, until=routine_flagged, timeout=45)
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
 
     updates = [(m["study"]["accession_number"], m["study"]["urgency_code"]) for m in messages
                if m["type"] == "study.updated"]

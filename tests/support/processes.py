@@ -77,12 +77,17 @@ def orthanc_ready(url: str, auth: tuple[str, str]) -> bool:
     return requests.get(f"{url}/system", auth=auth, timeout=2).ok
 
 
-def celery_worker_process(env: dict[str, str], log_dir: Path, *, beat: bool = True) -> ManagedProcess:
-    argv = [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "default,inference", "--concurrency", "1",
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"]
+def celery_worker_process(env: dict[str, str], log_dir: Path, *, beat: bool = True,
+                          queues: str = "default,inference") -> ManagedProcess:
+    """One worker process; by default it both ingests and analyses. Tests about ordering in time
+    start two, as the Procfile does (queues "default" with beat, and "inference")."""
+    name = queues.replace(",", "-")
+    argv = [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues, "--concurrency", "1",
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"test-{name}-{os.getpid()}@%h"]
     if beat:
         argv += ["-B", "--schedule", str(log_dir / "celerybeat-schedule")]
-    return ManagedProcess("worker", argv, env, log_dir / "worker.log")
+    log = "worker.log" if queues == "default,inference" else f"worker-{name}.log"
+    return ManagedProcess("worker", argv, env, log_dir / log)
 
 
 def asgi_process(env: dict[str, str], log_dir: Path, port: int) -> ManagedProcess:
