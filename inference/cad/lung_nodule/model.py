@@ -15,7 +15,14 @@ import torch
 from inference.cad.base import Applicability, Finding, Prediction
 from inference.cad.lung_nodule.candidates import detect_candidates, resample_lungs
 from inference.cad.lung_nodule.measure import measure_nodule
-from inference.cad.lung_nodule.network import MultiViewNet, candidate_features, extract_views, load_network, score
+from inference.cad.lung_nodule.network import (
+    MultiViewNet,
+    candidate_features,
+    extract_views,
+    load_network,
+    score,
+    score_mirrored,
+)
 from inference.cad.volume_model import VolumeCadModel
 from inference.volumes import Volume
 from triage import lungrads
@@ -28,7 +35,7 @@ DEFAULT_THRESHOLD = 0.5
 
 class LungNoduleModel(VolumeCadModel):
     name = "lung_nodule"
-    version = "1.0"
+    version = "1.1"
     applicability = Applicability(
         modalities=("CT",), body_parts=("CHEST", "LUNG", "THORAX"),
         description_keywords=("CHEST", "LUNG", "THORAX", "THORACIC"), min_instances=20,
@@ -57,19 +64,34 @@ class LungNoduleModel(VolumeCadModel):
     def predict_all(self, volume: Volume) -> list[Finding]:
         """Every scored finding above a low floor, most probable first (for FROC curves)."""
         torch.set_num_threads(2)
-        net, _ = self.network()
         res = resample_lungs(volume)
         if res is None:
             return []
         candidates = detect_candidates(res)
         if not candidates:
             return []
+        probability = self.score_candidates(res, candidates)
+        return self.findings(volume, candidates, probability)
+
+    def score_candidates(self, res, candidates) -> np.ndarray:
+        net, _ = self.network()
         centres = np.array([res.from_lps(c.centre_mm) for c in candidates])
         views = extract_views(res.hu, centres)
         scalars = candidate_features(np.array([c.radius_mm for c in candidates]),
                                      np.array([c.response for c in candidates]),
                                      np.array([c.blobness for c in candidates]))
         probability = score(net, views, scalars)
+        # Only the most probable candidates are ever measured: re-score those on mirror images.
+        top = np.argsort(-probability)[:MAX_MEASURED]
+        mirrored = score_mirrored(net, views[top], scalars[top], probability[top])
+        # The rest stay strictly below every re-scored one, so the measured set does not change.
+        if len(mirrored):
+            probability = np.minimum(probability, np.nextafter(mirrored.min(), np.float32(0)))
+            probability[top] = mirrored
+        return probability
+
+    def findings(self, volume: Volume, candidates, probability: np.ndarray) -> list[Finding]:
+        """Measure the most probable candidates; drop a second finding on one nodule."""
         order = [int(i) for i in np.argsort(-probability) if probability[i] >= SCORE_FLOOR][:MAX_MEASURED]
         findings: list[Finding] = []
         for i in order:

@@ -94,6 +94,39 @@ def load_network(path: str) -> tuple[MultiViewNet, dict]:
     return net, checkpoint.get("meta", {})
 
 
+def flip_views(views: np.ndarray, flip_x: bool, flip_y: bool, flip_z: bool) -> np.ndarray:
+    """The views of the volume mirrored along x, y and/or z, made by flipping the planes themselves.
+
+    Channels per scale are (axial: rows y, cols x), (coronal: rows z, cols x), (sagittal: rows z,
+    cols y), so a mirror in x flips the columns of the axial and coronal planes, and so on; the
+    patch grid is symmetric about the candidate, so no resampling is needed.
+    """
+    out = views.copy()
+    for base in range(0, CHANNELS, 3):
+        axial, coronal, sagittal = base, base + 1, base + 2
+        if flip_x:
+            out[:, [axial, coronal]] = out[:, [axial, coronal], :, ::-1]
+        if flip_y:
+            out[:, axial] = out[:, axial, ::-1, :]
+            out[:, sagittal] = out[:, sagittal, :, ::-1]
+        if flip_z:
+            out[:, [coronal, sagittal]] = out[:, [coronal, sagittal], ::-1, :]
+    return np.ascontiguousarray(out)
+
+
+def score_mirrored(net: MultiViewNet, views: np.ndarray, scalars: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Mean probability over the eight mirror images (test-time augmentation); `first` is the
+    score of the unflipped views, already computed. Averaging steadies the ranking of the few
+    candidates that decide the FROC curve (one orientation of a vessel crossing can look round)."""
+    total = first.astype(np.float64).copy()
+    for fx in (False, True):
+        for fy in (False, True):
+            for fz in (False, True):
+                if fx or fy or fz:
+                    total += score(net, flip_views(views, fx, fy, fz), scalars)
+    return (total / 8).astype(np.float32)
+
+
 @torch.no_grad()
 def score(net: MultiViewNet, views: np.ndarray, scalars: np.ndarray, batch: int = 256) -> np.ndarray:
     """Nodule probability per candidate."""
