@@ -175,7 +175,7 @@ def main() -> None:
     open_studies = Study.objects.filter(reported_at__isnull=True).count()
     server, url = start_server(dict(os.environ), args.web_workers)
     try:
-        print(f"\n{Study.objects.count():,} studies ({open_studies:,} open), one uvicorn process, "
+        print(f"\n{Study.objects.count():,} studies ({open_studies:,} open), {args.web_workers} uvicorn process(es), "
               f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
         if args.part in ("api", "all"):
             r = bench_api(url, args.clients, args.seconds)

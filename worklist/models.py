@@ -85,6 +85,9 @@ class Study(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["reading_state", "due_at"], name="study_worklist_order"),
+            # The open worklist is "not reported", which the index above cannot serve: with 50,000
+            # studies PostgreSQL scanned them all for every page (25 ms, and again for the count).
+            models.Index(fields=["due_at"], condition=~models.Q(reading_state="reported"), name="study_open_by_due"),
             models.Index(fields=["status", "status_changed_at"], name="study_pipeline_state"),
             models.Index(fields=["patient_id"], name="study_patient"),
             models.Index(fields=["accession_number"], name="study_accession"),
