@@ -196,22 +196,24 @@ def main() -> None:
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     services = private_services(log_dir)
-    env = services["env"]
-    app_settings(env)
-    os.environ["CAD_MODELS"] = env["CAD_MODELS"] = "inference.cad.lung_nodule.model:LungNoduleModel"
-    import bench_dashboard
-
-    bench_dashboard.setup_django(args.database_url)
-    env["DATABASE_URL"] = args.database_url
-    from bench_load import session_for, start_server
-    from django.core.management import call_command
-
-    from inference.synthetic import generate_study
-
-    call_command("migrate", verbosity=0)
-    server, url = start_server(env)
-    results = {}
+    server = None
+    # Whatever fails (uvicorn not starting, a time-out), the private Orthanc and Redis are stopped.
     try:
+        env = services["env"]
+        app_settings(env)
+        os.environ["CAD_MODELS"] = env["CAD_MODELS"] = "inference.cad.lung_nodule.model:LungNoduleModel"
+        import bench_dashboard
+
+        bench_dashboard.setup_django(args.database_url)
+        env["DATABASE_URL"] = args.database_url
+        from bench_load import session_for, start_server
+        from django.core.management import call_command
+
+        from inference.synthetic import generate_study
+
+        call_command("migrate", verbosity=0)
+        server, url = start_server(env)
+        results = {}
         cookie = session_for("bench-pipeline", "radiologist")
         for n in args.workers:
             # New UIDs for each phase (another seed range), generated before the clock starts.
@@ -223,7 +225,8 @@ def main() -> None:
                       f"({len(studies[0].datasets)} slices of {args.matrix}²)…", flush=True)
                 results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         for proc in services["stop"]:
             proc.stop()
 
