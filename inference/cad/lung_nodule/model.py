@@ -77,9 +77,7 @@ class LungNoduleModel(VolumeCadModel):
         net, _ = self.network()
         centres = np.array([res.from_lps(c.centre_mm) for c in candidates])
         views = extract_views(res.hu, centres)
-        scalars = candidate_features(np.array([c.radius_mm for c in candidates]),
-                                     np.array([c.response for c in candidates]),
-                                     np.array([c.blobness for c in candidates]))
+        scalars = candidate_features(candidates)
         probability = score(net, views, scalars)
         # Only the most probable candidates are ever measured: re-score those on mirror images.
         top = np.argsort(-probability)[:MAX_MEASURED]

@@ -58,7 +58,11 @@ def extract_views(hu: np.ndarray, centres_kji: np.ndarray, rotations: np.ndarray
     return out
 
 
-def candidate_features(radius_mm: np.ndarray, response: np.ndarray, blobness: np.ndarray) -> np.ndarray:
+def candidate_features(candidates) -> np.ndarray:
+    """The detector's scalars per candidate (size, filter response, blobness), scaled for the network."""
+    radius_mm = np.array([c.radius_mm for c in candidates])
+    response = np.array([c.response for c in candidates])
+    blobness = np.array([c.blobness for c in candidates])
     return np.stack([np.log(np.maximum(radius_mm, 0.5)) - 1.5, response / 300.0 - 1.0,
                      np.minimum(blobness, 1.5) - 0.5], axis=1).astype(np.float32)
 
@@ -118,7 +122,7 @@ def score_mirrored(net: MultiViewNet, views: np.ndarray, scalars: np.ndarray, fi
     """Mean probability over the eight mirror images (test-time augmentation); `first` is the
     score of the unflipped views, already computed. Averaging steadies the ranking of the few
     candidates that decide the FROC curve (one orientation of a vessel crossing can look round)."""
-    total = first.astype(np.float64).copy()
+    total = first.astype(np.float64)  # a new array: astype copies
     for fx in (False, True):
         for fy in (False, True):
             for fz in (False, True):

@@ -108,8 +108,7 @@ def scan_samples(scan_seed: int, mine_with: str | None = None) -> dict:
     if mine_with and len(negatives):
         net, _ = load_network(mine_with)
         centres = np.array([res.from_lps(candidates[i].centre_mm) for i in negatives])
-        feats = candidate_features(*(np.array([getattr(candidates[i], a) for i in negatives])
-                                     for a in ("radius_mm", "response", "blobness")))
+        feats = candidate_features([candidates[i] for i in negatives])
         mined = negatives[np.argsort(-score(net, extract_views(res.hu, centres), feats))[:NEGATIVES_MINED]]
         negatives = np.setdiff1d(negatives, mined)  # sorted: stays in detector order
     hard, rest = negatives[:NEGATIVES_HARD], negatives[NEGATIVES_HARD:]
@@ -125,9 +124,7 @@ def scan_samples(scan_seed: int, mine_with: str | None = None) -> dict:
     centres = np.array([res.from_lps(candidates[i].centre_mm) for i in chosen])
     jitter = np.where(labels[chosen, None] == 1, rng.normal(0, 0.5, centres.shape), 0.0)
     views = extract_views(res.hu, centres + jitter, random_rotations(rng, len(chosen)))
-    feats = candidate_features(np.array([candidates[i].radius_mm for i in chosen]),
-                               np.array([candidates[i].response for i in chosen]),
-                               np.array([candidates[i].blobness for i in chosen]))
+    feats = candidate_features([candidates[i] for i in chosen])
     is_mined = np.zeros(len(chosen), bool)
     first_negative = POSITIVE_COPIES * len(positives)
     is_mined[first_negative:first_negative + len(mined)] = True
