@@ -93,6 +93,15 @@ def _lesions(rng: np.random.Generator, anat: dict, count: int) -> list[dict]:
     return out
 
 
+def _psa(rng: np.random.Generator, anat: dict, lesions: list[dict], known_share: float) -> float | None:
+    """Serum PSA in ng/mL: about 0.1 per mL of gland (benign) plus more with cancer; None when not given."""
+    if rng.random() >= known_share:
+        return None
+    benign = anat["gland_volume_ml"] * rng.uniform(0.05, 0.15)
+    cancer = sum(rng.uniform(0.5, 1.5) * (les["diameter_mm"] / 10) ** 2 for les in lesions)
+    return round(float(benign + cancer), 1)
+
+
 def _tissue_maps(x, y, z, anat: dict, lesions: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """T2 signal and true ADC on a grid."""
     shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
@@ -138,7 +147,8 @@ def _axes(grid: Grid):
 def generate_prostate_mri(seed: int, *, t2_matrix: int = 320, dwi_matrix: int = 128, slices: int = 24,
                           normal_share: float = 0.35, n_lesions: int | None = None,
                           priority: str | None = None, patient_location: str | None = None,
-                          study_datetime: dt.datetime | None = None) -> tuple[list[Dataset], dict, str]:
+                          study_datetime: dt.datetime | None = None,
+                          psa_known_share: float = 0.8) -> tuple[list[Dataset], dict, str]:
     rng = np.random.default_rng(seed)
     when = study_datetime or default_study_datetime(rng)
     patient = make_patient(rng, when.date(), sex="M", age_range=(50, 80))
@@ -246,6 +256,13 @@ def generate_prostate_mri(seed: int, *, t2_matrix: int = 320, dwi_matrix: int = 
                 "first_ipp": grid.position(0), "slice_step_mm": list(grid.slice_step),
                 "slice_thickness_mm": thickness}
 
+    # The referral's PSA, where the request carries one, as the RIS puts it into the images'
+    # AdditionalPatientHistory. A separate stream, so adding it changed no other value of a seed.
+    psa = _psa(np.random.default_rng([seed, 5061]), anat, lesions, psa_known_share)
+    if psa is not None:
+        for ds in datasets:
+            ds.AdditionalPatientHistory = f"Raised PSA. PSA {psa:.1f} ng/mL"
+
     series = {}
     for ds in datasets:
         entry = series.setdefault(ds.SeriesInstanceUID, {"series_instance_uid": ds.SeriesInstanceUID,
@@ -261,6 +278,7 @@ def generate_prostate_mri(seed: int, *, t2_matrix: int = 320, dwi_matrix: int = 
         "b_values": list(B_VALUES),
         "geometry": {"t2w": geo(t2_grid), "dwi": geo(dwi_grid), "adc": geo(dwi_grid)},
         "anatomy": anat,
+        "psa_ng_ml": psa,
         "normal": not lesions,
         "lesions": lesions,
     }
