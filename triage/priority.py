@@ -36,6 +36,7 @@ class AiResult:
     suspicion: float | None = None  # 0..1, study level
     category: str | None = None  # "lungrads:4A", "birads:4", "pirads:5"
     headline: str | None = None  # "9 mm solid nodule"
+    threshold: float | None = None  # the model's own operating threshold, if it states one
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class StudyFacts:
     hl7_priority: str | None = None  # HL7 v2 ORC-7 / TQ1-9: S A R P T ...
     ai_findings: tuple[AiResult, ...] = ()
     ai_status: str | None = None  # e.g. "ai_failed: timeout", "ai_pending"
+    modality: str | None = None  # main modality, e.g. "MG"
+    study_description: str | None = None  # e.g. "MAMMOGRAPHY SCREENING BILATERAL"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Priority:
     reason: str
     ai_suspicion: float | None
     escalation: str  # "none" | "near" | "overdue"
+    queue: str = rules.QUEUE_GENERAL  # reading queue: general, screening, diagnostic_workup
 
 
 # Defaults used when a class is missing from the targets passed in (and
@@ -252,7 +256,7 @@ def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) 
         if known_system:
             why = f"AI: {label} suggested"
         else:
-            code, rule = rules.flag_urgency(result.model, _suspicion(result.suspicion))
+            code, rule = rules.flag_urgency(result.model, _suspicion(result.suspicion), result.threshold)
             why = f"AI: {rule.finding} suspected"
             if code is not None:
                 details.append(f"score {_suspicion(result.suspicion):.2f}")
@@ -281,6 +285,29 @@ def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) 
     if any(word in status for word in _PENDING_WORDS):
         return None, "AI pending", suspicion
     return None, "no AI result", suspicion
+
+
+_SCREENING = re.compile(r"SCREEN")
+
+
+def is_screening(facts: StudyFacts) -> bool:
+    """A screening-programme study: a screening modality ordered or located as screening."""
+    if _text(facts.modality) not in rules.SCREENING_MODALITIES:
+        return False
+    return bool(_SCREENING.search(_text(facts.study_description)) or _SCREENING.search(_text(facts.patient_location)))
+
+
+def reading_queue(facts: StudyFacts, ai_code: str | None) -> tuple[str, str]:
+    """The queue the study is read in, and why when the AI moved it.
+
+    A screening case stays in the screening queue unless a model suggests recall or worse
+    (rules.WORKUP_CATEGORIES) or raised its urgency: then it goes to diagnostic work-up."""
+    if not is_screening(facts):
+        return rules.QUEUE_GENERAL, ""
+    suspicious = ai_code is not None or any(rules.is_workup_category(r.category) for r in facts.ai_findings)
+    if suspicious:
+        return rules.QUEUE_WORKUP, "screening case moved to diagnostic work-up"
+    return rules.QUEUE_SCREENING, ""
 
 
 def escalation_state(due_at: datetime, now: datetime, near_minutes: float) -> str:
@@ -348,6 +375,9 @@ def prioritise(
         reason = f"{clinical_why}; {ai_why} — read as ordered"
     else:
         reason = f"{clinical_why}; {ai_why}"
+    queue, queue_why = reading_queue(facts, ai_code)
+    if queue_why:
+        reason = f"{reason}; {queue_why}"
     if due:
         reason = f"{reason}; {due}"
 
@@ -359,6 +389,7 @@ def prioritise(
         reason=reason,
         ai_suspicion=suspicion,
         escalation=escalation_state(due_at, now, target.minutes * near_fraction),
+        queue=queue,
     )
 
 

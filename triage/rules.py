@@ -31,8 +31,12 @@ CATEGORY_URGENCY: dict[str, dict[str, str]] = {
     "lungrads": {"4A": "urgent", "4B": "ai_critical", "4X": "ai_critical"},
     # ACR BI-RADS 5th edition: 4 (and its subdivisions) suspicious, 5 highly
     # suggestive of malignancy (>= 95 %). Both lead to biopsy: urgent, not an
-    # emergency read. 0 (incomplete, recall) stays routine.
+    # emergency read. A model suggests 0 ("incomplete: recall for additional
+    # imaging") for a suspicious screening case: it is read within the urgent
+    # target and moves to the diagnostic work-up queue (WORKUP_CATEGORIES), so
+    # the recall goes out in days rather than behind the screening backlog.
     "birads": {
+        "0": "urgent",
         "4": "urgent",
         "4A": "urgent",
         "4B": "urgent",
@@ -42,6 +46,24 @@ CATEGORY_URGENCY: dict[str, dict[str, str]] = {
     # PI-RADS v2.1: 4 and 5 make clinically significant cancer likely (biopsy).
     "pirads": {"4": "urgent", "5": "urgent"},
 }
+
+
+# Reading queues. Screening mammograms are read in batches, often double read,
+# by the screening team; a case the AI calls suspicious leaves that batch for
+# the diagnostic work-up queue (recall clinic: extra views, ultrasound,
+# biopsy), where it is read first. Every other study is in the general queue.
+QUEUE_GENERAL = "general"
+QUEUE_SCREENING = "screening"
+QUEUE_WORKUP = "diagnostic_workup"
+QUEUE_NAMES: dict[str, str] = {
+    QUEUE_GENERAL: "General",
+    QUEUE_SCREENING: "Screening",
+    QUEUE_WORKUP: "Diagnostic work-up",
+}
+# Modalities with an organised screening programme whose cases go to the screening queue.
+SCREENING_MODALITIES = ("MG",)
+# AI categories that take a screening case to diagnostic work-up (BI-RADS 0 = recall, 4, 5).
+WORKUP_CATEGORIES: dict[str, tuple[str, ...]] = {"birads": ("0", "4", "4A", "4B", "4C", "5")}
 
 
 @dataclass(frozen=True)
@@ -60,6 +82,10 @@ FLAG_RULES: dict[str, FlagRule] = {
     "ich": FlagRule(threshold=0.5, code="ai_critical", finding="intracranial haemorrhage"),
     "pneumothorax": FlagRule(threshold=0.5, code="ai_critical", finding="pneumothorax"),
     "cxr_critical": FlagRule(threshold=0.5, code="ai_critical", finding="critical chest finding"),
+    # The prostate model leaves PI-RADS to the reader (T2, DWI and DCE scores it cannot
+    # know) and flags a lesion over its own operating threshold (model card): biopsy
+    # work-up is weeks, not hours, so urgent, not critical.
+    "prostate": FlagRule(threshold=0.5, code="urgent", finding="suspicious prostate lesion"),
 }
 
 # A model nobody wrote a rule for still raises a confident finding one step,
@@ -104,9 +130,22 @@ def flag_rule(model: str | None) -> FlagRule:
     return FLAG_RULES.get(name, DEFAULT_FLAG_RULE)
 
 
-def flag_urgency(model: str | None, suspicion: float | None) -> tuple[str | None, FlagRule]:
-    """Urgency code a score-only result raises to, or None below threshold."""
+def flag_urgency(model: str | None, suspicion: float | None,
+                 model_threshold: float | None = None) -> tuple[str | None, FlagRule]:
+    """Urgency code a score-only result raises to, or None below threshold.
+
+    A model that states its own calibrated operating threshold with its result
+    (set on validation data, written in its model card) is flagged there; the
+    rule's threshold serves models that state none."""
     rule = flag_rule(model)
     if not isinstance(suspicion, (int, float)) or math.isnan(suspicion):
         return None, rule
-    return (rule.code if suspicion >= rule.threshold else None), rule
+    threshold = rule.threshold
+    if isinstance(model_threshold, (int, float)) and not math.isnan(model_threshold) and 0 < model_threshold < 1:
+        threshold = float(model_threshold)
+    return (rule.code if suspicion >= threshold else None), rule
+
+
+def is_workup_category(category: str | None) -> bool:
+    parts = split_category(category)
+    return parts is not None and parts[1] in WORKUP_CATEGORIES.get(parts[0], ())

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import ReadingMode, Role, User
 from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist, SendsOrders
 from triage.models import UrgencyClass
+from triage.rules import QUEUE_NAMES
 from worklist.hl7_orders import Hl7OrderError
 from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.selectors import worklist_studies
@@ -35,6 +36,7 @@ class WorklistApi(APIView):
         status = serializers.ChoiceField(choices=StudyStatus.choices, required=False)
         modality = serializers.CharField(required=False, max_length=16)
         urgency = serializers.CharField(required=False, max_length=32)
+        queue = serializers.ChoiceField(choices=list(QUEUE_NAMES.items()), required=False)
         reading_state = serializers.ChoiceField(choices=ReadingState.choices, required=False)
         include_reported = serializers.BooleanField(required=False, default=False)
         mine = serializers.BooleanField(required=False, default=False)

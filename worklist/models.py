@@ -66,6 +66,9 @@ class Study(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     priority_reason = models.CharField(max_length=300, blank=True)
     escalation = models.CharField(max_length=16, default="none")
+    reading_queue = models.CharField(
+        max_length=24, default="general", help_text="general | screening | diagnostic_workup (triage.rules)"
+    )
 
     reading_state = models.CharField(max_length=16, choices=ReadingState.choices, default=ReadingState.UNREAD)
     claimed_by = models.ForeignKey(

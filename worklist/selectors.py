@@ -20,6 +20,7 @@ def worklist_studies(
     status: str | None = None,
     modality: str | None = None,
     urgency: str | None = None,
+    queue: str | None = None,
     reading_state: str | None = None,
     include_reported: bool = False,
     mine: bool = False,
@@ -40,6 +41,8 @@ def worklist_studies(
         studies = studies.filter(modality__iexact=modality)
     if urgency:
         studies = studies.filter(urgency_code=urgency)
+    if queue:
+        studies = studies.filter(reading_queue=queue)
     if mine:
         studies = studies.filter(claimed_by=user)
     if search:

@@ -29,7 +29,7 @@ class StudySerializer(serializers.ModelSerializer):
             "series_count", "instance_count",
             "status", "status_reason", "ai_headline", "ai_suspicion",
             "urgency_code", "urgency_name", "urgency_rank", "due_at", "priority_reason", "escalation",
-            "reading_state", "claimed_by", "claimed_at", "updated_at",
+            "reading_queue", "reading_state", "claimed_by", "claimed_at", "updated_at",
         ]
         read_only_fields = fields
 

@@ -39,7 +39,7 @@ def study_facts(study: Study) -> StudyFacts:
     if study.pk:
         ai_results = tuple(
             AiResult(model=run.model_name, suspicion=run.suspicion, category=run.category or None,
-                     headline=run.headline or None)
+                     headline=run.headline or None, threshold=_stated_threshold(run.result))
             for run in study.analyses.filter(status=AnalysisStatus.DONE)
         )
     order = Order.objects.filter(accession_number=study.accession_number).first() if study.accession_number else None
@@ -54,7 +54,14 @@ def study_facts(study: Study) -> StudyFacts:
         hl7_priority=(order.priority or None) if order else None,
         ai_findings=ai_results,
         ai_status=ai_status,
+        modality=study.modality or None,
+        study_description=study.study_description or None,
     )
+
+
+def _stated_threshold(result) -> float | None:
+    value = result.get("threshold") if isinstance(result, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def study_publish_on_commit(study_id: int) -> None:
@@ -73,6 +80,7 @@ def study_prioritise(study: Study, *, now: datetime | None = None) -> bool:
         "priority_reason": priority.reason[:300],
         "escalation": priority.escalation,
         "ai_suspicion": priority.ai_suspicion,
+        "reading_queue": priority.queue,
     }
     changed = any(getattr(study, name) != value for name, value in new_values.items())
     for name, value in new_values.items():

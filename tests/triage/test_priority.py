@@ -124,7 +124,8 @@ def test_a_manager_target_change_can_flip_the_clinical_class():
         ("lungrads:4a", "urgent"),
         ("Lung-RADS:4B", "ai_critical"),
         ("lungrads:4X", "ai_critical"),
-        ("birads:0", None),
+        ("birads:0", "urgent"),  # a model's "recall for work-up"
+        ("birads:1", None),
         ("birads:3", None),
         ("birads:4", "urgent"),
         ("birads:4C", "urgent"),
@@ -163,6 +164,44 @@ def test_known_category_below_rules_is_not_raised_by_a_high_score():
 )
 def test_ai_class_follows_flag_rules(model, score, expected):
     assert ai_class(facts(ai_findings=(AiResult(model, score, None, None),)))[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("stated", "score", "expected"),
+    [(0.3, 0.35, "urgent"), (0.3, 0.25, None), (0.8, 0.7, None), (None, 0.5, "urgent"),
+     (float("nan"), 0.5, "urgent"), (1.5, 0.6, "urgent")],  # nonsense thresholds fall back to the rule's 0.5
+)
+def test_a_model_stated_operating_threshold_decides_its_flag(stated, score, expected):
+    result = AiResult("prostate", score, None, None, threshold=stated)
+    assert ai_class(facts(ai_findings=(result,)))[0] == expected
+
+
+# --- reading queue -----------------------------------------------------------------
+
+
+def mammo(category, suspicion, description="MAMMOGRAPHY SCREENING BILATERAL", location="SCREENING CENTRE"):
+    return facts(None, location, modality="MG", study_description=description,
+                 ai_findings=(AiResult("mammography", suspicion, category, "R breast: mass"),) if category else ())
+
+
+@pytest.mark.parametrize(
+    ("study", "queue", "code"),
+    [
+        (mammo(None, None), "screening", "routine"),
+        (mammo("birads:1", 0.1), "screening", "routine"),
+        (mammo("birads:0", 0.9), "diagnostic_workup", "urgent"),
+        (mammo("birads:4B", 0.9), "diagnostic_workup", "urgent"),
+        # A diagnostic mammogram is not in the screening programme, suspicious or not.
+        (mammo("birads:0", 0.9, "MAMMOGRAPHY DIAGNOSTIC LEFT", "BREAST CLINIC"), "general", "urgent"),
+        (facts(None, "SCREENING CENTRE", modality="CT", study_description="LOW DOSE CT SCREENING"), "general",
+         "routine"),
+    ],
+)
+def test_a_suspicious_screening_case_moves_to_diagnostic_workup_with_higher_urgency(study, queue, code):
+    priority = prioritise(study, DEFAULT_TARGETS, now=T0)
+    assert (priority.queue, priority.urgency_code) == (queue, code)
+    if queue == "diagnostic_workup":
+        assert "moved to diagnostic work-up" in priority.reason
 
 
 def test_the_most_urgent_ai_finding_wins_and_suspicion_is_the_highest():

@@ -43,6 +43,29 @@ def test_filters_narrow_the_worklist(api_as, radiologist):
     assert client.get("/api/worklist/?status=bogus").status_code == 400
 
 
+def test_a_suspicious_screening_mammogram_leaves_the_screening_queue_for_diagnostic_workup(api_as, radiologist):
+    from inference.models import AnalysisRun, AnalysisStatus
+    from worklist.services import study_prioritise
+
+    screening = dict(modality="MG", body_part="BREAST", study_description="MAMMOGRAPHY SCREENING BILATERAL",
+                     patient_location="SCREENING CENTRE")
+    normal, suspicious = make_study(**screening), make_study(**screening)
+    other = make_study(modality="CT")
+    AnalysisRun.objects.create(study=suspicious, model_name="mammography", model_version="1",
+                               status=AnalysisStatus.DONE, suspicion=0.9, category="birads:0",
+                               headline="R breast: spiculated mass 14 mm", result={"threshold": 0.5})
+    study_prioritise(suspicious)
+    suspicious.save()
+    client = api_as(radiologist)
+    queue = lambda name: [r["id"] for r in client.get(f"/api/worklist/?queue={name}").json()["results"]]  # noqa: E731
+    assert queue("screening") == [normal.pk]
+    assert queue("diagnostic_workup") == [suspicious.pk]
+    assert queue("general") == [other.pk]
+    row = client.get(f"/api/studies/{suspicious.pk}/").json()
+    assert row["reading_queue"] == "diagnostic_workup" and row["urgency_code"] == "urgent"
+    assert client.get("/api/worklist/?queue=nonsense").status_code == 400
+
+
 def test_reading_the_worklist_and_a_study_is_audit_logged(api_as, radiologist):
     study = make_study()
     client = api_as(radiologist)

@@ -42,6 +42,7 @@ function matches(study) {
   const f = Object.fromEntries(new FormData(filters).entries());
   if (f.state ? study.reading_state !== f.state : study.reading_state === "reported") return false;
   if (f.modality && study.modality !== f.modality) return false;
+  if (f.queue && study.reading_queue !== f.queue) return false;
   if (f.body_part && study.body_part !== f.body_part) return false;
   if (f.mine && study.claimed_by !== me) return false;
   const q = (f.search || "").trim().toLowerCase();
@@ -57,6 +58,8 @@ function cell(row, value, className) {
   row.appendChild(td);
   return td;
 }
+
+const QUEUE_LABELS = { screening: "screening", diagnostic_workup: "work-up" };
 
 const AI_STATES = { received: "received", queued: "AI queued", analysing: "AI analysing…" };
 
@@ -81,7 +84,13 @@ function renderRow(study) {
   cell(row, personName(study.patient_name), "patient");
   cell(row, `${text(study.patient_age)} ${text(study.patient_sex)}`.trim());
   cell(row, study.modality);
-  cell(row, study.study_description);
+  const description = cell(row, study.study_description);
+  if (study.reading_queue && study.reading_queue !== "general") {
+    const tag = document.createElement("span");
+    tag.className = `queue-tag ${study.reading_queue}`;
+    tag.textContent = QUEUE_LABELS[study.reading_queue] || study.reading_queue;
+    description.append(" ", tag);
+  }
   cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
   cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})`
