@@ -73,8 +73,8 @@ def birads_level(category: str | None) -> str | None:
 
 # --- text geometry ---------------------------------------------------------------------------------
 
-# A clause ends at a full stop (not a decimal point or the "ed." of "5th ed."), ; ! ? or a newline.
-_CLAUSE_END = re.compile(r"(?<!\d)(?<!\bed)\.(?!\d)|[;!?\n]")
+# A clause ends at a full stop (not a decimal point "4.5" or the "ed." of "5th ed."), ; ! ? or a newline.
+_CLAUSE_END = re.compile(r"(?<!\bed)\.(?!\d)|[;!?\n]")
 _HEADER = re.compile(r"(?:^|[\n;.]|\s)\s*([A-Za-z][A-Za-z /]{1,40}?)\s*:")
 _HISTORY_HEADERS = re.compile(
     r"\b(?:history|clinical|indication|reason|comparison|compared|prior|previous|anamnese|background|"
@@ -98,9 +98,10 @@ def _evidence(text: str, start: int, end: int) -> Evidence:
 
 
 def _last_header(text: str, start: int) -> str | None:
-    """The last 'Header:' on the current line (or ;-separated part) before a position."""
-    line_start = max(text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
-    headers = list(_HEADER.finditer(text, line_start, start))
+    """The last 'Header:' in the clause before a position: "History: previous BI-RADS 3. BI-RADS 2" ends
+    the history part at the full stop (one-line reports have no other boundary)."""
+    clause_start, _ = _clause(text, start, start)
+    headers = list(_HEADER.finditer(text, max(0, clause_start - 1), start))
     return headers[-1].group(1) if headers else None
 
 
@@ -115,7 +116,7 @@ _WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five"
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6"}
 _NUMBER = (
     r"(?:(?P<digit>[0-6])(?![0-9])(?!\s*(?:mm|cm|%|o'?clock|th\b|st\b|nd\b|rd\b|[.,]\d|/\d|-\d))"
-    r"(?:(?-i:\s?(?P<sub_upper>[ABC]))|(?P<sub_lower>[abc]))?(?![A-Za-z])"
+    r"(?:(?-i:\s?(?P<sub_upper>[ABC]))|(?P<sub_lower>[abc])|\s(?P<sub_spaced>[abc])(?=\s*[:),.]|\s*$))?(?![A-Za-z])"
     r"|(?-i:(?P<roman>VI|IV|V|III|II|I)(?P<roman_sub>[abcABC])?)(?![A-Za-z])"
     r"|(?P<word>zero|one|two|three|four|five|six)\b(?:\s*\(?(?P<word_sub>[abc])\)?(?![A-Za-z]))?)"
 )
@@ -153,7 +154,7 @@ class _CategoryMention:
 def _category_value(match: re.Match) -> str | None:
     g = match.groupdict()
     if g["digit"] is not None:
-        number, sub = g["digit"], g["sub_upper"] or g["sub_lower"]
+        number, sub = g["digit"], g["sub_upper"] or g["sub_lower"] or g["sub_spaced"]
     elif g["roman"] is not None:
         number, sub = _ROMAN[g["roman"]], g["roman_sub"]
     else:
@@ -223,7 +224,8 @@ def _density(text: str) -> tuple[str | None, Evidence | None]:
         found += [(m.start(), m.end(), letter) for m in pattern.finditer(text)]
     found += [(m.start(), m.end(), m.group("letter").lower()) for m in _DENSITY_LETTER.finditer(text)]
     for match in _DENSITY_NUMBER.finditer(text):
-        before = text[max(0, match.start() - 25):match.start()]
+        left, _ = _clause(text, match.start(), match.end())
+        before = text[max(left, match.start() - 25):match.start()]
         if re.search(_BIRADS_TOKEN, before + match.group(0), re.I):
             continue  # "ACR BI-RADS 3" is a category
         found.append((match.start(), match.end(), OLD_DENSITY[match.group("number")]))
@@ -271,7 +273,7 @@ _TERMINATION = re.compile(
     r"\b(?:but|however|although|though|except|apart\s+from|aside\s+from|yet|whereas|while|there\s+(?:is|are)|"
     r"seen\s+is|noted\s+is|we\s+note|demonstrated\s+is|with\s+the\s+exception)\b", re.I)
 _NEG_AFTER = re.compile(
-    r"^[^,;.\n]{0,40}?\b(?:(?:is|are|was|were)\s+)?(?:not|no\s+longer)\s+(?:seen|identified|present|visible|"
+    r"^[^,;.\n]{0,60}?\b(?:(?:is|are|was|were)\s+)?(?:not|no\s+longer)\s+(?:seen|identified|present|visible|"
     r"demonstrated|evident|appreciated|detected|shown)\b|^[^,;.\n]{0,40}?\b(?:has|have)\s+resolved\b", re.I)
 # Mentions that are not findings: "dense tissue may obscure small masses", "?mass".
 _HYPOTHETICAL = re.compile(
