@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 from accounts.permissions import IsRadiologist, ReadsWorklist
 from worklist.models import ReportVersion, Study
 from worklist.reading import (
-    NODULE_TYPES,
     ReadingError,
     finding_add,
     finding_review,
@@ -19,7 +18,9 @@ from worklist.reading import (
     report_amend,
     report_prefill,
     report_sign,
+    report_template,
     study_findings,
+    template_choices,
 )
 from worklist.report_pdf import report_pdf
 from worklist.services import audit_record
@@ -39,15 +40,27 @@ class FindingSerializer(serializers.Serializer):
     finding_type = serializers.CharField()
     probability = serializers.FloatField(allow_null=True)
     decision = serializers.CharField()
+    breast = serializers.CharField()
+    depth_mm = serializers.FloatField(allow_null=True)
+    views = serializers.ListField(child=serializers.DictField())
+    zone = serializers.CharField()
+    location = serializers.CharField()
 
 
 class FindingsApi(APIView):
     permission_classes = [ReadsWorklist]
 
     class AddSerializer(serializers.Serializer):
-        centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3)
+        # The allowed types and which of centre, breast or zone is needed depend on the study's
+        # template (CT nodule, mammography, prostate MRI): the service checks them.
+        centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3, required=False,
+                                          allow_null=True)
         diameter_mm = serializers.FloatField(min_value=0.5, max_value=300)
-        finding_type = serializers.ChoiceField(choices=NODULE_TYPES)
+        finding_type = serializers.CharField(max_length=32)
+        breast = serializers.ChoiceField(choices=["R", "L"], required=False)
+        depth_mm = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=300)
+        zone = serializers.ChoiceField(choices=["pz", "tz"], required=False)
+        location = serializers.CharField(required=False, allow_blank=True, max_length=120)
         note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
     @extend_schema(responses=FindingSerializer(many=True), summary="AI findings with the reader's decisions")
@@ -81,7 +94,7 @@ class FindingReviewApi(APIView):
     class FindingReviewInputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["accepted", "rejected", "edited"])
         diameter_mm = serializers.FloatField(required=False, min_value=0.5, max_value=300)
-        finding_type = serializers.ChoiceField(choices=NODULE_TYPES, required=False)
+        finding_type = serializers.CharField(max_length=32, required=False)
         note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
     @extend_schema(request=FindingReviewInputSerializer, responses={200: FindingSerializer},
@@ -132,7 +145,7 @@ class ReportApi(APIView):
     permission_classes = [ReadsWorklist]
 
     @extend_schema(summary="The signed report versions, or a prefilled draft",
-                   responses={200: OpenApiResponse(description="{draft, versions}")})
+                   responses={200: OpenApiResponse(description="{draft, versions, template, choices}")})
     def get(self, request, study_id: int):
         study = get_object_or_404(Study, pk=study_id)
         audit_record(user=request.user, action="study.report", study=study, request=request)
@@ -140,6 +153,8 @@ class ReportApi(APIView):
         return Response({
             "draft": None if versions else report_prefill(study),
             "versions": ReportVersionSerializer(versions, many=True).data,
+            "template": report_template(study),
+            "choices": template_choices(),
         })
 
 
@@ -148,6 +163,11 @@ class ReportInputSerializer(serializers.Serializer):
     impression = serializers.CharField(max_length=5000)
     recommendation = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     lungrads_category = serializers.CharField(required=False, allow_blank=True, max_length=4)
+    birads_category = serializers.CharField(required=False, allow_blank=True, max_length=4)
+    breast_composition = serializers.CharField(required=False, allow_blank=True, max_length=1)
+    pirads_lesions = serializers.ListField(child=serializers.DictField(), required=False, max_length=4)
+    gland_volume_ml = serializers.FloatField(required=False, allow_null=True)
+    psa_ng_ml = serializers.FloatField(required=False, allow_null=True)
     key_images = serializers.ListField(child=serializers.DictField(), required=False, max_length=12)
     critical = serializers.BooleanField(required=False, default=False)
     critical_note = serializers.CharField(required=False, allow_blank=True, max_length=300)

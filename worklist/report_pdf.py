@@ -19,6 +19,54 @@ def person_name(value: str) -> str:
     return f"{family}, {given}" if given else family
 
 
+def assessment_summary(version) -> tuple[list[str], list[list[str]]]:
+    """The structured assessment shown in a box above the text: headline lines, and for PI-RADS
+    one table row per lesion (the first row is the header). Empty for free-text reports."""
+    from triage import birads, pirads
+
+    fields = version.fields or {}
+    if version.template == "birads" and fields.get("birads_category") in birads.ASSESSMENT:
+        category = fields["birads_category"]
+        lines = [f"BI-RADS {birads.assessment_text(category)}",
+                 f"Management: {birads.MANAGEMENT[category]}"]
+        if fields.get("breast_composition") in birads.COMPOSITION:
+            lines.append(birads.composition_text(fields["breast_composition"]))
+        return lines, []
+    if version.template == "pirads" and fields.get("pirads_category") in pirads.ASSESSMENT:
+        category = fields["pirads_category"]
+        lines = [f"PI-RADS v2.1 overall category {category}: {pirads.ASSESSMENT[category]}"]
+        if fields.get("psa_density") is not None:
+            lines.append(f"PSA density {fields['psa_density']:.2f} ng/ml/ml")
+        rows = [["Lesion", "Zone", "Site", "Size", "T2W", "DWI", "DCE", "PI-RADS"]]
+        for number, lesion in enumerate(fields.get("pirads_lesions") or [], 1):
+            size = f"{lesion['diameter_mm']:g} mm" if lesion.get("diameter_mm") is not None else "-"
+            rows.append([str(number), lesion["zone"].upper(), lesion.get("location") or "-", size, str(lesion["t2"]),
+                         str(lesion["dwi"]), pirads.DCE_WORDS[lesion["dce"]], str(lesion["category"])])
+        return lines, rows if len(rows) > 1 else []
+    if version.template == "lungrads" and fields.get("lungrads_category"):
+        return [f"Lung-RADS v2022 category {fields['lungrads_category']}"], []
+    return [], []
+
+
+def _assessment_box(pdf: FPDF, version) -> None:
+    lines, rows = assessment_summary(version)
+    if not lines:
+        return
+    pdf.set_fill_color(238, 242, 248)
+    pdf.set_font("Main", "B", 11)
+    pdf.multi_cell(0, 6, lines[0], fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Main", "", 10)
+    for line in lines[1:]:
+        pdf.multi_cell(0, 5.5, line, fill=True, new_x="LMARGIN", new_y="NEXT")
+    if rows:
+        pdf.ln(1)
+        pdf.set_font("Main", "", 9)
+        with pdf.table(col_widths=(12, 12, 58, 16, 12, 12, 22, 16), text_align="LEFT", line_height=5) as table:
+            for row in rows:
+                table.row(row)
+    pdf.ln(3)
+
+
 def report_pdf(version) -> bytes:
     """Render one signed report version."""
     study = version.report.study
@@ -60,6 +108,7 @@ def report_pdf(version) -> bytes:
         pdf.multi_cell(0, 6, "CRITICAL RESULT — communicated to the referring clinician",
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
+    _assessment_box(pdf, version)
     pdf.set_font("Main", "", 11)
     pdf.multi_cell(0, 6, version.text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
