@@ -59,7 +59,8 @@ def _ratio(numerator: int, denominator: int) -> str:
 
 
 def markdown_table(parts: dict[str, PartScores]) -> str:
-    names = [p for p in ("dev", "heldout") if p in parts] + sorted(set(parts) - {"dev", "heldout"})
+    names = [p for p in ("dev", "heldout", "heldout_hand") if p in parts]
+    names += sorted(set(parts) - set(names))
     rows = [("reports (n)", [str(parts[p].n) for p in names]),
             ("BI-RADS category, exact", [_ratio(parts[p].birads_exact, parts[p].n) for p in names]),
             ("BI-RADS level 0-6 (4A/4B/4C = 4)", [_ratio(parts[p].birads_level, parts[p].n) for p in names]),
