@@ -1,0 +1,218 @@
+"""Train the prostate U-Net on generated biparametric MRI (synthetic data only).
+
+Each generated study goes through the same path as inference (header-based series choice,
+registration to the working grid), and its targets are the truth's zone and lesion masks on
+that grid, as voxel fractions (3x3x3 supersampled) so the 0.5 level of the output lies on the
+true boundary. Seeds: training 30_000_000+, validation 35_000_000+, test 40_000_000+ (evaluate.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from inference.cad.prostate.network import ProstateUNet, save_network
+
+TRAIN_SEED_BASE = 30_000_000
+VALIDATION_SEED_BASE = 35_000_000
+TEST_SEED_BASE = 40_000_000
+PATCH_XY = 48
+SUPERSAMPLE = 3
+
+
+def split_seeds(split: str, seed: int, count: int) -> list[int]:
+    base = {"train": TRAIN_SEED_BASE, "validation": VALIDATION_SEED_BASE, "test": TEST_SEED_BASE}[split]
+    return [base + seed * 100_000 + i for i in range(count)]
+
+
+def fractions_on_grid(truth: dict, grid) -> dict[str, np.ndarray]:
+    """Share of each working voxel inside gland, PZ, TZ and any lesion (axis-aligned axial grids)."""
+    from inference.synthetic.prostate_mri import prostate_masks
+
+    f = SUPERSAMPLE
+    step = grid.matrix  # columns k, j, i
+    if not (np.allclose(step[:2, 0], 0) and np.allclose(step[[0, 2], 1], 0) and np.allclose(step[1:, 2], 0)):
+        raise ValueError("fractions_on_grid needs an axial, axis-aligned grid")
+    shift = -(f - 1) / (2 * f)
+    first = grid.origin + step @ np.full(3, shift)
+    geometry = {"shape_zyx": [n * f for n in grid.shape], "first_ipp": list(first),
+                "pixel_spacing_mm": [step[1, 1] / f, step[0, 2] / f], "slice_step_mm": list(step[:, 0] / f)}
+    fine = prostate_masks({**truth, "geometry": {"work": geometry}}, "work")
+    nz, ny, nx = grid.shape
+
+    def down(mask: np.ndarray) -> np.ndarray:
+        return mask.reshape(nz, f, ny, f, nx, f).mean(axis=(1, 3, 5)).astype(np.float32)
+
+    lesion = np.zeros_like(fine["gland"])
+    for key, mask in fine.items():
+        if key.startswith("lesion_"):
+            lesion |= mask
+    return {"pz": down(fine["pz"]), "tz": down(fine["tz"]), "lesion": down(lesion)}
+
+
+@dataclass
+class Sample:
+    seed: int
+    inputs: np.ndarray  # (3, z, y, x) float16
+    zones: np.ndarray  # (3, z, y, x) float16 fractions: background, pz, tz
+    lesion: np.ndarray  # (z, y, x) float16 fraction
+
+
+def make_sample(seed: int) -> Sample:
+    from inference.cad.prostate.model import case_from_datasets
+    from inference.cad.prostate.registration import working_inputs
+    from inference.cad.prostate.series import adc_in_um2_s
+    from inference.synthetic.prostate_mri import generate_prostate_mri
+
+    datasets, truth, _ = generate_prostate_mri(seed)
+    case = case_from_datasets(datasets)
+    inputs, grid = working_inputs(case.t2, adc_in_um2_s(case.adc), case.adc, case.high_b)
+    frac = fractions_on_grid(truth, grid)
+    zones = np.stack([1 - frac["pz"] - frac["tz"], frac["pz"], frac["tz"]])
+    return Sample(seed=seed, inputs=inputs.astype(np.float16), zones=zones.astype(np.float16),
+                  lesion=frac["lesion"].astype(np.float16))
+
+
+def _cached_sample(args: tuple[int, str | None]) -> Sample:
+    seed, cache = args
+    path = Path(cache) / f"{seed}.npz" if cache else None
+    if path is not None and path.exists():
+        data = np.load(path)
+        return Sample(seed=seed, inputs=data["inputs"], zones=data["zones"], lesion=data["lesion"])
+    torch.set_num_threads(1)
+    sample = make_sample(seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, inputs=sample.inputs, zones=sample.zones, lesion=sample.lesion)
+    return sample
+
+
+def make_samples(seeds: list[int], *, workers: int, cache: Path | None) -> list[Sample]:
+    jobs = [(s, str(cache) if cache else None) for s in seeds]
+    if workers <= 1:
+        return [_cached_sample(j) for j in jobs]
+    with get_context("spawn").Pool(workers) as pool:
+        return pool.map(_cached_sample, jobs, chunksize=2)
+
+
+def _batch(samples: list[Sample], rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random 48 x 48 in-plane patches holding most of the gland, mirrored left-right at random,
+    with the MR channels' intensity scaled (no absolute scale in MR) and ADC left physical."""
+    xs, zs, ls = [], [], []
+    for s in samples:
+        _, nz, ny, nx = s.inputs.shape
+        gland = np.argwhere(s.zones[0] < 0.5)
+        cy, cx = gland[:, 1].mean(), gland[:, 2].mean()
+        y0 = int(np.clip(cy - PATCH_XY / 2 + rng.integers(-10, 11), 0, ny - PATCH_XY))
+        x0 = int(np.clip(cx - PATCH_XY / 2 + rng.integers(-10, 11), 0, nx - PATCH_XY))
+        window = (slice(None), slice(y0, y0 + PATCH_XY), slice(x0, x0 + PATCH_XY))
+        x = s.inputs[(slice(None), *window)].astype(np.float32)
+        z = s.zones[(slice(None), *window)].astype(np.float32)
+        lesion = s.lesion[window].astype(np.float32)
+        x = x * np.array([rng.uniform(0.8, 1.25), 1.0, rng.uniform(0.8, 1.25)], np.float32)[:, None, None, None]
+        if rng.random() < 0.5:
+            x, z, lesion = x[..., ::-1], z[..., ::-1], lesion[..., ::-1]
+        xs.append(x.copy())
+        zs.append(z.copy())
+        ls.append(lesion.copy())
+    return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(zs)), torch.from_numpy(np.stack(ls))
+
+
+def loss_fn(out: torch.Tensor, zones: torch.Tensor, lesion: torch.Tensor) -> torch.Tensor:
+    """Soft-target cross-entropy + soft Dice for PZ and TZ; BCE + soft Dice for lesions."""
+    log_p = F.log_softmax(out[:, :3], 1)
+    ce = -(zones * log_p).sum(1).mean()
+    p = log_p.exp()
+    dims = (0, 2, 3, 4)
+    dice = (2 * (p * zones).sum(dims) + 1) / (p.sum(dims) + zones.sum(dims) + 1)
+    les_logit = out[:, 3]
+    bce = F.binary_cross_entropy_with_logits(les_logit, lesion, pos_weight=torch.tensor(4.0))
+    q = torch.sigmoid(les_logit)
+    les_dice = (2 * (q * lesion).sum() + 1) / (q.sum() + lesion.sum() + 1)
+    return ce + (1 - dice[1:]).mean() + bce + 0.5 * (1 - les_dice)
+
+
+def validation_dice(net: ProstateUNet, samples: list[Sample]) -> tuple[float, float]:
+    """Median gland Dice and lesion-voxel Dice on the validation grids (quick, no T2 upsampling)."""
+    from inference.cad.prostate.network import probabilities
+
+    gland, lesion_hits = [], [0.0, 0.0]
+    for s in samples:
+        zones, lesion = probabilities(net, s.inputs.astype(np.float32), mirror=False)
+        pred, true = zones[0] < 0.5, s.zones[0].astype(np.float32) < 0.5
+        gland.append(2 * np.sum(pred & true) / max(pred.sum() + true.sum(), 1))
+        lt = s.lesion.astype(np.float32) >= 0.5
+        lp = lesion >= 0.5
+        lesion_hits[0] += 2 * np.sum(lp & lt)
+        lesion_hits[1] += lp.sum() + lt.sum()
+    return float(np.median(gland)), float(lesion_hits[0] / max(lesion_hits[1], 1))
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    meta: dict
+
+
+def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int, out_path: Path, workers: int = 2,
+                   batch: int = 1, lr: float = 3e-3, base: int = 8, cache: Path | None = None,
+                   fp_per_case: float = 0.25, log=print) -> TrainResult:
+    started = time.perf_counter()
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    train_seeds, val_seeds = split_seeds("train", seed, cases), split_seeds("validation", seed, validation_cases)
+    samples = make_samples(train_seeds, workers=workers, cache=cache)
+    validation = make_samples(val_seeds, workers=workers, cache=cache)
+    log(f"{len(samples)} training and {len(validation)} validation cases ready in "
+        f"{time.perf_counter() - started:.0f} s")
+    torch.set_num_threads(2)
+    net = ProstateUNet(base=base)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    steps_per_epoch = max(len(samples) // batch, 1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=epochs * steps_per_epoch)
+    best, best_state, history = -1.0, None, []
+    for epoch in range(epochs):
+        net.train()
+        order = rng.permutation(len(samples))
+        losses = []
+        for step in range(steps_per_epoch):
+            chosen = [samples[i] for i in order[step * batch:(step + 1) * batch]]
+            x, zones, lesion = _batch(chosen, rng)
+            loss = loss_fn(net(x), zones, lesion)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            losses.append(loss.item())
+        gland_dice, lesion_dice = validation_dice(net, validation)
+        # Settings are chosen on validation only: the epoch with the best gland + lesion Dice is kept.
+        score = gland_dice + lesion_dice
+        history.append({"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 4),
+                        "val_gland_dice": round(gland_dice, 4), "val_lesion_dice": round(lesion_dice, 4)})
+        log(f"epoch {epoch + 1}/{epochs}: loss {np.mean(losses):.3f}, validation gland Dice {gland_dice:.3f}, "
+            f"lesion Dice {lesion_dice:.3f} ({time.perf_counter() - started:.0f} s)")
+        if score > best:
+            best, best_state = score, {k: v.detach().clone() for k, v in net.state_dict().items()}
+    net.load_state_dict(best_state)
+    meta = {"base": base, "seed": seed, "cases": cases, "validation_cases": validation_cases, "epochs": epochs,
+            "history": history, "threshold": 0.5}
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    save_network(net, out_path, meta)
+    # The operating threshold: the lowest giving at most fp_per_case false positives per validation case,
+    # through the whole predict path (registration, T2 upsampling, lesion measurement).
+    from inference.cad.prostate.evaluate import run_cases, threshold_at
+
+    results = run_cases(val_seeds, weights=str(out_path), workers=workers)
+    meta["threshold"] = threshold_at(results, fp_per_case)
+    meta["threshold_rule"] = f"{fp_per_case:g} FP/case on {validation_cases} validation cases (seed {seed})"
+    meta["train_seconds"] = round(time.perf_counter() - started, 1)
+    save_network(net, out_path, meta)
+    log(f"operating threshold {meta['threshold']:.3f} ({meta['threshold_rule']})")
+    return TrainResult(path=out_path, meta=meta)
