@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "triage",
     "dashboard",
     "clinician",
+    "priors",
     "frontend",
 ]
 
