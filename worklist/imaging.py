@@ -58,6 +58,7 @@ class SliceRef:
     instance_id: str  # Orthanc's id: opaque to the browser, checked against the series on every request
     instance_number: int | None
     position: tuple[float, float, float] | None  # ImagePositionPatient, LPS mm
+    sop_instance_uid: str | None = None  # what AI results (image marks, SEG frames) refer to
 
 
 @dataclass
@@ -81,7 +82,8 @@ class SeriesGeometry:
     def as_json(self) -> dict:
         data = asdict(self)
         data["slices"] = [
-            {"id": s.instance_id, "number": s.instance_number, "position": list(s.position) if s.position else None}
+            {"id": s.instance_id, "number": s.instance_number, "position": list(s.position) if s.position else None,
+             "sop_instance_uid": s.sop_instance_uid}
             for s in self.slices
         ]
         return data
@@ -131,6 +133,7 @@ def order_slices(instances: Iterable[dict]) -> tuple[list[SliceRef], tuple[float
             instance_id=inst["ID"],
             instance_number=_int(tags.get("InstanceNumber")),
             position=tuple(position) if position and len(position) == 3 else None,
+            sop_instance_uid=str(tags.get("SOPInstanceUID") or "").strip() or None,
         ))
         if orientation and len(orientation) == 6:
             orientations.append(tuple(orientation))

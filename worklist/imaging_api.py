@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadsWorklist
-from worklist import imaging
+from worklist import imaging, overlays
 from worklist.models import Series
 from worklist.orthanc import OrthancNotFound, OrthancUnavailable
+from worklist.reading import marks_visible
 from worklist.services import audit_record
 
 
@@ -89,3 +90,32 @@ class SeriesPixelsApi(APIView):
         response["X-Pixel-Format"] = f"{geometry.dtype};planes;{geometry.rows}x{geometry.columns}"
         response["X-Slice-Count"] = str(len(ids))
         return response
+
+
+class SeriesOverlaysApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT,
+                   409: OpenApiResponse(description="Second-reader mode: AI output is shown after the first read"),
+                   422: OpenApiResponse(description="Images this viewer cannot show")},
+        summary="The study's DICOM SEGs over this series: segments, colours and per-slice run-length masks",
+        description=(
+            "Masks are per slice in the geometry's slice order (`index`), as alternating run lengths of 0 "
+            "and 1 over rows x columns in row-major order, starting with 0s; slices without pixels are left out."
+        ),
+    )
+    def get(self, request, study_id: int, series_id: int):
+        series = _series_of_study(study_id, series_id)
+        audit_record(user=request.user, action="study.overlays", study=series.study,
+                     detail=f"series {series.pk} {series.series_instance_uid}", request=request)
+        # Segmentations are AI output, hidden from a second reader like the AI's marks.
+        if not marks_visible(series.study, request.user):
+            return Response({"detail": "second-reader mode: AI output is shown after the first read"},
+                            status=status.HTTP_409_CONFLICT)
+        try:
+            data = overlays.series_overlays(series.orthanc_id, series.study.orthanc_id)
+        except (imaging.ImagingUnsupported, OrthancUnavailable, OrthancNotFound) as exc:
+            return _archive_error(exc)
+        data.update(series_id=series.pk, series_instance_uid=series.series_instance_uid)
+        return Response(data, headers={"Cache-Control": "private, no-store"})

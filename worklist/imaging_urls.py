@@ -9,4 +9,6 @@ urlpatterns = [
          name="api-series-geometry"),
     path("studies/<int:study_id>/series/<int:series_id>/pixels/", imaging_api.SeriesPixelsApi.as_view(),
          name="api-series-pixels"),
+    path("studies/<int:study_id>/series/<int:series_id>/overlays/", imaging_api.SeriesOverlaysApi.as_view(),
+         name="api-series-overlays"),
 ]
