@@ -1,0 +1,1 @@
+"""Four-view screening mammography CAD: masses and calcification clusters, CC/MLO linking, density."""
