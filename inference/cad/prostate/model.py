@@ -66,10 +66,7 @@ def case_from_series(t2_datasets: list[Dataset], adc_datasets: list[Dataset],
     adc = volume_from_datasets(adc_datasets)
     high_b, b_value = highest_b_volume(dwi_datasets)
     order = {uid: n for n, uid in enumerate(t2.sop_instance_uids)}
-    t2_sorted = sorted(t2_datasets, key=lambda ds: order[str(ds.SOPInstanceUID)])
-    for ds in t2_sorted:  # the SEG needs the source headers, not their pixels (kept in t2.hu)
-        if "PixelData" in ds:
-            del ds.PixelData
+    t2_sorted = sorted(t2_datasets, key=lambda ds: order[str(ds.SOPInstanceUID)])  # the SEG's source images
     return ProstateCase(t2=t2, adc=adc, high_b=high_b, b_value=b_value, psa_ng_ml=psa_from_header(t2.header),
                         t2_datasets=t2_sorted)
 

@@ -23,6 +23,7 @@ TRAIN_SEED_BASE = 30_000_000
 VALIDATION_SEED_BASE = 35_000_000
 TEST_SEED_BASE = 40_000_000
 PATCH_XY = 48
+PATCH_Z = 16  # of the working grid's 24+ slices (3 mm): the gland's 40-54 mm and some
 SUPERSAMPLE = 3
 
 
@@ -102,16 +103,17 @@ def make_samples(seeds: list[int], *, workers: int, cache: Path | None) -> list[
 
 
 def _batch(samples: list[Sample], rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random 48 x 48 in-plane patches holding most of the gland, mirrored left-right at random,
+    """Random 16 x 48 x 48 patches holding most of the gland, mirrored left-right at random,
     with the MR channels' intensity scaled (no absolute scale in MR) and ADC left physical."""
     xs, zs, ls = [], [], []
     for s in samples:
         _, nz, ny, nx = s.inputs.shape
         gland = np.argwhere(s.zones[0] < 0.5)
-        cy, cx = gland[:, 1].mean(), gland[:, 2].mean()
+        cz, cy, cx = gland.mean(0)
+        z0 = int(np.clip(cz - PATCH_Z / 2 + rng.integers(-3, 4), 0, max(nz - PATCH_Z, 0)))
         y0 = int(np.clip(cy - PATCH_XY / 2 + rng.integers(-10, 11), 0, ny - PATCH_XY))
         x0 = int(np.clip(cx - PATCH_XY / 2 + rng.integers(-10, 11), 0, nx - PATCH_XY))
-        window = (slice(None), slice(y0, y0 + PATCH_XY), slice(x0, x0 + PATCH_XY))
+        window = (slice(z0, z0 + PATCH_Z), slice(y0, y0 + PATCH_XY), slice(x0, x0 + PATCH_XY))
         x = s.inputs[(slice(None), *window)].astype(np.float32)
         z = s.zones[(slice(None), *window)].astype(np.float32)
         lesion = s.lesion[window].astype(np.float32)
