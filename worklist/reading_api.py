@@ -13,6 +13,7 @@ from worklist.reading import (
     ReadingError,
     finding_add,
     finding_review,
+    finding_types,
     first_read_declare,
     marks_visible,
     report_amend,
@@ -155,6 +156,7 @@ class ReportApi(APIView):
             "versions": ReportVersionSerializer(versions, many=True).data,
             "template": report_template(study),
             "choices": template_choices(),
+            "finding_types": list(finding_types(study)),
         })
 
 

@@ -79,20 +79,103 @@ async function claim() {
 let viewer = null;
 
 function bestSeries(detail) {
+  const firstView = (detail.analyses || []).flatMap((a) => (a.result && a.result.findings) || [])
+    .flatMap((f) => f.views || [])[0];
+  const marked = firstView && detail.series.find((s) => s.series_instance_uid === firstView.series_instance_uid);
+  if (marked) return marked;
   const aiSeries = detail.analyses.map((a) => a.result && a.result.series_instance_uid).filter(Boolean);
   const images = detail.series.filter((s) => !NON_IMAGE.has(s.modality));
   return images.find((s) => aiSeries.includes(s.series_instance_uid))
     || images.sort((a, b) => b.instance_count - a.instance_count)[0];
 }
 
+// Mammography: one button per standard view, to load that view's series at once.
+const MG_VIEWS = ["RCC", "LCC", "RMLO", "LMLO"];
+
+function mammoView(series) {
+  // "R CC", "RCC", "RIGHT MLO", "L MLO" ...: a laterality and a view position in the description.
+  const tokens = String(series.description || "").toUpperCase().split(/[^A-Z]+/).filter(Boolean);
+  const compact = tokens.find((t) => MG_VIEWS.includes(t));
+  if (compact) return compact;
+  const side = tokens.some((t) => t === "R" || t === "RIGHT") ? "R" : tokens.some((t) => t === "L" || t === "LEFT") ? "L" : "";
+  const view = tokens.includes("MLO") ? "MLO" : tokens.includes("CC") ? "CC" : "";
+  return side && view ? side + view : "";
+}
+
+function viewSeries() {
+  // The AI's view marks name their series exactly; descriptions fill in the views without a finding.
+  const byView = {};
+  for (const analysis of study.analyses || []) {
+    for (const finding of (analysis.result && analysis.result.findings) || []) {
+      for (const mark of finding.views || []) {
+        const series = study.series.find((s) => s.series_instance_uid === mark.series_instance_uid);
+        if (series && MG_VIEWS.includes(mark.view)) byView[mark.view] = series;
+      }
+    }
+  }
+  for (const series of study.series) {
+    const view = mammoView(series);
+    if (view && !byView[view]) byView[view] = series;
+  }
+  return byView;
+}
+
+function showViewButtons() {
+  const box = $("view-buttons");
+  box.hidden = study.modality !== "MG";
+  if (box.hidden) return;
+  const byView = viewSeries();
+  for (const button of box.querySelectorAll("button[data-view]")) {
+    const series = byView[button.dataset.view];
+    button.disabled = !series;
+    button.title = series ? `${series.description || ""} (series ${series.series_number ?? series.id})` : "No such view";
+    button.onclick = () => {
+      box.querySelectorAll("button").forEach((b) => b.classList.toggle("active", b === button));
+      viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
+    };
+  }
+}
+
 // --- findings --------------------------------------------------------------------------------
 
 let findings = [];
 
+// A 2-D finding (mammography) gives one image mark per view: the first view's mark has the
+// finding's key, so jumpToMark(finding.key) finds it; the others are `${key}:${view}`.
 function marksFrom(list) {
-  return list.filter((f) => f.centre_mm && f.decision !== "rejected").map((f) => ({
-    id: f.key, label: f.label, centre_mm: f.centre_mm, radius_mm: (f.diameter_mm || 10) / 2,
-  }));
+  const marks = [];
+  for (const f of list) {
+    if (f.decision === "rejected") continue;
+    if (f.views && f.views.length) {
+      f.views.forEach((v, index) => marks.push({
+        id: index === 0 ? `${f.key}` : `${f.key}:${v.view}`, label: f.label,
+        series_instance_uid: v.series_instance_uid, sop_instance_uid: v.sop_instance_uid,
+        point_px: v.point_px, radius_px: v.radius_px,
+      }));
+    } else if (f.centre_mm) {
+      marks.push({ id: f.key, label: f.label, centre_mm: f.centre_mm, radius_mm: (f.diameter_mm || 10) / 2 });
+    }
+  }
+  return marks;
+}
+
+function setMarks(marks) {
+  try {
+    viewer.setMarks(marks);
+  } catch (error) {
+    // A viewer without image-mark support refuses marks that have no centre_mm: keep the 3-D ones.
+    console.warn("viewer refused image marks", error);
+    viewer.setMarks(marks.filter((m) => m.centre_mm));
+  }
+}
+
+async function jumpTo(finding) {
+  const first = finding.views && finding.views[0];
+  const series = first && study.series.find((s) => s.series_instance_uid === first.series_instance_uid);
+  if (series && viewer.info.seriesId !== series.id) {
+    await viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
+  }
+  viewer.jumpToMark(finding.key);
 }
 
 function decisionButtons(finding) {
@@ -115,9 +198,13 @@ function decisionButtons(finding) {
   edit.addEventListener("click", () => {
     const size = prompt("Diameter (mm)", finding.diameter_mm ?? "");
     if (size === null) return;
-    const type = prompt("Type: solid, part_solid or ground_glass", finding.finding_type || "solid");
-    if (type === null) return;
-    review(finding.key, { decision: "edited", diameter_mm: Number(size), finding_type: type.trim() });
+    const body = { decision: "edited", diameter_mm: Number(size) };
+    if (findingTypes.length > 1) {
+      const type = prompt(`Type: ${findingTypes.join(", ")}`, finding.finding_type || findingTypes[0]);
+      if (type === null) return;
+      body.finding_type = type.trim();
+    }
+    review(finding.key, body);
   });
   box.appendChild(edit);
   return box;
@@ -134,7 +221,7 @@ function showFindings() {
     jump.className = "finding-label";
     const probability = finding.probability !== null ? ` · p=${finding.probability.toFixed(2)}` : "";
     jump.textContent = `${finding.source === "reader" ? "Reader" : "AI"}: ${finding.label}${probability}`;
-    jump.addEventListener("click", (event) => { event.preventDefault(); viewer.jumpToMark(finding.key); });
+    jump.addEventListener("click", (event) => { event.preventDefault(); jumpTo(finding); });
     const state = document.createElement("span");
     state.className = "decision";
     state.textContent = finding.decision || "not reviewed";
@@ -142,7 +229,7 @@ function showFindings() {
     return item;
   }));
   if (!findings.length) list.innerHTML = "<li class='muted'>No AI finding.</li>";
-  viewer.setMarks(marksFrom(findings));
+  setMarks(marksFrom(findings));
 }
 
 async function loadFindings() {
@@ -174,14 +261,31 @@ $("first-read-done").addEventListener("click", async () => {
 
 $("marks-visible").addEventListener("change", (event) => viewer.setMarksVisible(event.target.checked));
 
+let findingTypes = ["solid", "part_solid", "ground_glass"];
+
+// The add-a-finding form asks for what the template needs: a 3-D centre on CT, the breast on a
+// mammogram, the zone and site on a prostate MRI. Fields of other templates are disabled, so
+// they are neither required nor sent.
+function setUpAddFinding(template, types) {
+  findingTypes = types;
+  const addForm = $("add-finding-form");
+  for (const label of addForm.querySelectorAll("label[data-for]")) {
+    const active = label.dataset.for.split(" ").includes(template);
+    label.hidden = !active;
+    label.querySelectorAll("input, select").forEach((input) => { input.disabled = !active; });
+  }
+  addForm.elements.finding_type.replaceChildren(...types.map((t) => new Option(t.replaceAll("_", " "), t)));
+}
+
 $("add-finding-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
-  const centre = String(form.get("centre")).split(/[ ,;]+/).filter(Boolean).map(Number);
-  const result = await api(`/studies/${studyId}/findings/`, {
-    method: "POST",
-    body: { centre_mm: centre, diameter_mm: Number(form.get("diameter_mm")), finding_type: form.get("finding_type") },
-  });
+  const body = { diameter_mm: Number(form.get("diameter_mm")), finding_type: form.get("finding_type") || findingTypes[0] };
+  const centre = String(form.get("centre") || "").split(/[ ,;]+/).filter(Boolean).map(Number);
+  if (centre.length) body.centre_mm = centre;
+  for (const name of ["breast", "zone", "location"]) if (form.get(name)) body[name] = form.get(name);
+  if (form.get("depth_mm")) body.depth_mm = Number(form.get("depth_mm"));
+  const result = await api(`/studies/${studyId}/findings/`, { method: "POST", body });
   if (!result.ok) { alert(JSON.stringify(result.data)); return; }
   event.target.reset();
   await loadFindings();
@@ -192,13 +296,166 @@ $("add-finding-form").addEventListener("submit", async (event) => {
 
 const form = $("report-form");
 
-function fill(fields) {
-  for (const name of ["findings_text", "impression", "recommendation", "lungrads_category"]) {
-    if (fields[name] !== undefined && form.elements[name]) form.elements[name].value = fields[name];
-  }
-  $("lungrads-field").hidden = fields.template !== "lungrads";
-  $("report-template").textContent = fields.template === "lungrads" ? "(Lung-RADS v2022)" : "(free text)";
+let template = "free";
+let choices = null; // category lists and the PI-RADS lookup table, from the report API
+const TEMPLATE_NAMES = { lungrads: "(Lung-RADS v2022)", birads: "(BI-RADS, ACR 5th edition)",
+  pirads: "(PI-RADS v2.1)", free: "(free text)" };
+// Text the page wrote itself: replaced when the category changes, unless the reader edited it.
+const autoText = { impression: null, recommendation: null };
+
+function setAuto(name, value) {
+  const element = form.elements[name];
+  if (element.value === "" || element.value === autoText[name]) element.value = value;
+  autoText[name] = value;
 }
+
+function setUpChoices() {
+  const options = (list) => list.map((c) => new Option(c.label, c.value));
+  form.elements.birads_category.replaceChildren(...options(choices.birads_categories));
+  form.elements.breast_composition.replaceChildren(new Option("–", ""), ...options(choices.breast_compositions));
+}
+
+function fill(fields) {
+  for (const name of ["findings_text", "impression", "recommendation", "lungrads_category", "birads_category",
+    "breast_composition", "gland_volume_ml", "psa_ng_ml"]) {
+    if (fields[name] !== undefined && form.elements[name]) form.elements[name].value = fields[name] ?? "";
+  }
+  autoText.impression = fields.impression ?? null;
+  autoText.recommendation = fields.recommendation ?? null;
+  $("lungrads-field").hidden = template !== "lungrads";
+  $("birads-field").hidden = template !== "birads";
+  $("pirads-field").hidden = template !== "pirads";
+  $("report-template").textContent = TEMPLATE_NAMES[template] || "";
+  if (template === "birads") {
+    $("birads-exam").textContent = fields.screening === undefined ? ""
+      : fields.screening ? "Screening examination" : "Diagnostic examination";
+    $("birads-suggested").textContent = fields.birads_suggested ?? "–";
+    $("birads-rule").textContent = fields.birads_rule ?? "";
+    showBiradsManagement();
+  }
+  if (template === "pirads") {
+    showLesions(fields.pirads_lesions || []);
+    updatePirads({ auto: false });
+  }
+}
+
+// --- BI-RADS ---
+
+function showBiradsManagement() {
+  const chosen = choices.birads_categories.find((c) => c.value === form.elements.birads_category.value);
+  $("birads-management").textContent = chosen ? `Management: ${chosen.management}` : "";
+  return chosen;
+}
+
+form.elements.birads_category.addEventListener("change", () => {
+  const chosen = showBiradsManagement();
+  if (!chosen) return;
+  setAuto("impression", `BI-RADS ${chosen.label}.`);
+  setAuto("recommendation", `${chosen.management}.`);
+});
+
+// --- PI-RADS ---
+
+const SCORE_OPTIONS = ["", "1", "2", "3", "4", "5"];
+
+function select(field, values, labels, value) {
+  const element = document.createElement("select");
+  element.dataset.field = field;
+  element.replaceChildren(...values.map((v, i) => new Option(labels[i], v)));
+  element.value = value ?? "";
+  return element;
+}
+
+function lesionItem(lesion) {
+  const item = document.createElement("li");
+  item.className = "pirads-lesion";
+  item.dataset.key = lesion.key || "";
+  const zones = Object.keys(choices.pirads_zones);
+  const zone = select("zone", ["", ...zones], ["zone?", ...zones.map((z) => z.toUpperCase())], lesion.zone);
+  const site = document.createElement("input");
+  Object.assign(site, { value: lesion.location || "", placeholder: "site" });
+  site.dataset.field = "location";
+  const size = document.createElement("input");
+  Object.assign(size, { type: "number", step: "any", min: "0", value: lesion.diameter_mm ?? "", placeholder: "mm" });
+  size.dataset.field = "diameter_mm";
+  const scoreLabels = (name) => [`${name}?`, "1", "2", "3", "4", "5"];
+  const t2 = select("t2", SCORE_OPTIONS, scoreLabels("T2W"), lesion.t2 === null ? "" : String(lesion.t2 ?? ""));
+  const dwi = select("dwi", SCORE_OPTIONS, scoreLabels("DWI"), lesion.dwi === null ? "" : String(lesion.dwi ?? ""));
+  const dce = select("dce", ["?", "-", "+", ""], ["DCE?", "DCE −", "DCE +", "DCE not done"],
+    lesion.dce === null || lesion.dce === undefined ? "?" : lesion.dce);
+  const category = document.createElement("output");
+  category.className = "pirads-category";
+  const rule = document.createElement("span");
+  rule.className = "pirads-rule muted";
+  const remove = document.createElement("button");
+  Object.assign(remove, { type: "button", textContent: "×", title: "Remove this lesion" });
+  remove.addEventListener("click", () => { item.remove(); updatePirads(); reportDirty = true; });
+  const row = (className, ...children) => {
+    const div = document.createElement("div");
+    div.className = className;
+    div.append(...children);
+    return div;
+  };
+  item.append(row("pirads-site", zone, site, size, remove), row("pirads-scores", t2, dwi, dce, category), rule);
+  return item;
+}
+
+function showLesions(lesions) {
+  $("pirads-lesions").replaceChildren(...lesions.map(lesionItem));
+}
+
+function readLesions() {
+  return [...$("pirads-lesions").querySelectorAll("li")].map((item) => {
+    const value = (field) => item.querySelector(`[data-field=${field}]`).value;
+    return {
+      key: item.dataset.key, zone: value("zone"), location: value("location"),
+      diameter_mm: value("diameter_mm") === "" ? null : Number(value("diameter_mm")),
+      t2: value("t2") === "" ? null : Number(value("t2")), dwi: value("dwi") === "" ? null : Number(value("dwi")),
+      dce: value("dce") === "?" ? null : value("dce"),
+    };
+  });
+}
+
+// Categories are looked up in the table the API sends (built from triage/pirads.py), never
+// recomputed here; a lesion not fully scored has no category yet.
+function lesionCategory(lesion) {
+  if (!lesion.zone || !lesion.t2 || !lesion.dwi || lesion.dce === null) return null;
+  return choices.pirads_table[`${lesion.zone}:${lesion.t2}:${lesion.dwi}:${lesion.dce}`] || null;
+}
+
+function updatePirads({ auto = true } = {}) {
+  const lesions = readLesions();
+  const items = $("pirads-lesions").querySelectorAll("li");
+  const categories = lesions.map((lesion, index) => {
+    const found = lesionCategory(lesion);
+    items[index].querySelector(".pirads-category").textContent = found ? `PI-RADS ${found[0]}` : "–";
+    items[index].querySelector(".pirads-rule").textContent = found ? found[1] : "score T2W, DWI and DCE";
+    return found ? found[0] : null;
+  });
+  const complete = categories.every((c) => c !== null);
+  const overall = !complete ? null : Math.max(1, ...categories);
+  $("pirads-overall").textContent = overall ?? "–";
+  $("pirads-assessment").textContent = overall ? choices.pirads_assessment[overall] : "";
+  const volume = Number(form.elements.gland_volume_ml.value);
+  const psa = Number(form.elements.psa_ng_ml.value);
+  $("psa-density").textContent = volume > 0 && form.elements.psa_ng_ml.value !== "" ? (psa / volume).toFixed(2) : "–";
+  if (auto && overall) {
+    const worst = lesions.map((l, i) => [l, categories[i]]).filter(([, c]) => c === overall)
+      .map(([l]) => l.location || l.zone.toUpperCase());
+    setAuto("impression", `PI-RADS ${overall}${worst.length ? ` (${worst.join("; ")})` : ""}: `
+      + `${choices.pirads_assessment[overall]}.`);
+  }
+}
+
+$("pirads-lesions").addEventListener("change", () => updatePirads());
+$("pirads-lesions").addEventListener("input", () => updatePirads());
+form.elements.gland_volume_ml.addEventListener("input", () => updatePirads({ auto: false }));
+form.elements.psa_ng_ml.addEventListener("input", () => updatePirads({ auto: false }));
+$("pirads-add-lesion").addEventListener("click", () => {
+  if ($("pirads-lesions").children.length >= 4) { alert("PI-RADS v2.1 reports at most four lesions."); return; }
+  $("pirads-lesions").appendChild(lesionItem({}));
+  updatePirads();
+});
 
 function showVersions() {
   $("report-versions").replaceChildren(...signedVersions.map((v) => {
@@ -220,6 +477,12 @@ async function loadReport() {
   const result = await api(`/studies/${studyId}/report/`);
   if (!result.ok) return;
   signedVersions = result.data.versions;
+  template = result.data.template;
+  if (!choices) {
+    choices = result.data.choices;
+    setUpChoices();
+    setUpAddFinding(template, result.data.finding_types);
+  }
   if (result.data.draft) fill(result.data.draft);
   else if (signedVersions.length) fill({ ...signedVersions.at(-1).fields });
   keyImages = signedVersions.length ? [...(signedVersions.at(-1).fields.key_images || [])] : keyImages;
@@ -257,7 +520,17 @@ function reportBody() {
   const data = Object.fromEntries(new FormData(form).entries());
   data.key_images = keyImages;
   data.critical = form.elements.critical.checked;
-  if ($("lungrads-field").hidden) delete data.lungrads_category;
+  if (template !== "lungrads") delete data.lungrads_category;
+  if (template !== "birads") { delete data.birads_category; delete data.breast_composition; }
+  delete data.gland_volume_ml;
+  delete data.psa_ng_ml;
+  if (template === "pirads") {
+    data.pirads_lesions = readLesions();
+    for (const name of ["gland_volume_ml", "psa_ng_ml"]) {
+      const value = form.elements[name].value;
+      data[name] = value === "" ? null : Number(value);
+    }
+  }
   if ($("amend-reason-field").hidden) delete data.reason;
   return data;
 }
@@ -272,6 +545,12 @@ $("preview").addEventListener("click", () => {
   const lines = [`${study.study_description || study.modality}`, "", "FINDINGS", data.findings_text || "-", "",
     "IMPRESSION", data.impression];
   if (data.lungrads_category) lines.push("", `Lung-RADS v2022 category: ${data.lungrads_category}`);
+  if (template === "birads") lines.push("", $("birads-management").textContent);
+  if (template === "pirads") {
+    lines.push("", ...[...$("pirads-lesions").querySelectorAll("li")].map((item, index) =>
+      `Lesion ${index + 1}: ${item.querySelector(".pirads-category").textContent}`),
+    `Overall PI-RADS v2.1: ${$("pirads-overall").textContent}`);
+  }
   if (data.recommendation) lines.push("", "RECOMMENDATION", data.recommendation);
   const preview = $("report-preview");
   preview.textContent = lines.join("\n");
@@ -353,6 +632,7 @@ async function start() {
   viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series });
   const series = bestSeries(study);
   if (series) viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
+  showViewButtons();
   await loadFindings();
   await loadReport();
   await setUpAssign();
