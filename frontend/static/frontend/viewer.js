@@ -3,7 +3,13 @@
 //   import { createViewer } from "/static/frontend/viewer.js";
 //   const viewer = createViewer(element, { studyId, onSliceChange });
 //   await viewer.loadSeries(seriesId);
-//   viewer.setMarks([{ id, label, centre_mm: [x, y, z], radius_mm }]);
+//   viewer.setMarks([{ id, label, centre_mm: [x, y, z], radius_mm },          // a point in patient space
+//                    { id, label, series_instance_uid, sop_instance_uid,         // a point on one image
+//                      point_px: [column, row], radius_px }]);                  // (projection views)
+//
+// AI segmentations (DICOM SEG in the study) over the series in view are fetched by the viewer itself
+// from /api/studies/<id>/series/<id>/overlays/ and drawn as translucent fills with outlines; the
+// legend's checkbox or the O key toggles them, and setMarksVisible(false) hides them with the marks.
 //
 // Why no toolkit: what a reading worklist needs (scroll, window/level, zoom/pan, circles at a
 // position in patient space) is a few hundred lines over a 2-D canvas; Cornerstone3D would add a
@@ -25,22 +31,66 @@ const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT"
 const WHEEL_STEP = 40; // wheel delta (px) that moves one slice
 
 // AI results in the neutral mark form. Reads the lung model's findings whatever their exact key
-// names (centre_mm or center_mm; radius_mm, diameter_mm or long_axis_mm).
+// names (centre_mm or center_mm; radius_mm, diameter_mm or long_axis_mm). A finding seen on
+// projection images ({views: [{view, series_instance_uid, sop_instance_uid, point_px, radius_px}]},
+// the mammography model's form) gives one image mark per view, id `${finding}:${view}`.
 export function marksFromFindings(result, { prefix = "AI" } = {}) {
   const findings = (result && (result.findings || result.nodules || result.lesions)) || [];
-  return findings.map((f, index) => {
-    const centre = f.centre_mm || f.center_mm || f.centre || f.center;
+  const marks = [];
+  findings.forEach((f, index) => {
+    const key = String(f.id ?? f.key ?? f.lesion_id ?? index + 1);
     const diameter = f.diameter_mm ?? f.mean_diameter_mm ?? f.long_axis_mm;
-    const radius = f.radius_mm ?? (diameter !== undefined ? diameter / 2 : 5);
     const parts = [f.type, diameter !== undefined ? `${Number(diameter).toFixed(1)} mm` : "",
       f.probability !== undefined ? `p=${Number(f.probability).toFixed(2)}` : ""].filter(Boolean);
-    return {
-      id: String(f.id ?? f.key ?? index + 1),
-      label: f.label || `${prefix} ${index + 1}${parts.length ? ": " + parts.join(", ") : ""}`,
-      centre_mm: centre ? centre.map(Number) : null,
-      radius_mm: Number(radius),
-    };
-  }).filter((mark) => mark.centre_mm && mark.centre_mm.length === 3);
+    const label = f.label || `${prefix} ${index + 1}${parts.length ? ": " + parts.join(", ") : ""}`;
+    if (Array.isArray(f.views)) {
+      for (const v of f.views) {
+        const point = v.point_px || v.centre_px || v.center_px;
+        if (!point || point.length !== 2 || !v.sop_instance_uid) continue;
+        const name = v.view || v.sop_instance_uid;
+        marks.push({ id: `${key}:${name}`, finding: key, label: `${label} (${name})`,
+          series_instance_uid: v.series_instance_uid || null, sop_instance_uid: String(v.sop_instance_uid),
+          point_px: point.map(Number), radius_px: Number(v.radius_px ?? 10) });
+      }
+      return;
+    }
+    const centre = f.centre_mm || f.center_mm || f.centre || f.center;
+    if (!centre || centre.length !== 3) return;
+    marks.push({ id: key, label, centre_mm: centre.map(Number),
+      radius_mm: Number(f.radius_mm ?? (diameter !== undefined ? diameter / 2 : 5)) });
+  });
+  return marks;
+}
+
+// A mark as the viewer keeps it: an image mark (kind "image") or a point in patient space ("3d").
+function normaliseMark(m) {
+  const base = { id: String(m.id), label: String(m.label ?? m.id) };
+  if (m.point_px && m.sop_instance_uid) {
+    const id = base.id;
+    return { ...base, kind: "image", finding: m.finding !== undefined ? String(m.finding)
+      : (id.includes(":") ? id.slice(0, id.lastIndexOf(":")) : null),
+      series_instance_uid: m.series_instance_uid ? String(m.series_instance_uid) : null,
+      sop_instance_uid: String(m.sop_instance_uid), point_px: m.point_px.map(Number),
+      radius_px: Math.max(1, Number(m.radius_px) || 0) };
+  }
+  if (!m.centre_mm || m.centre_mm.length !== 3) return null;
+  return { ...base, kind: "3d", centre_mm: m.centre_mm.map(Number), radius_mm: Math.max(0.5, Number(m.radius_mm) || 0) };
+}
+
+// A run-length mask from the overlays API (alternating runs of 0 and 1, row-major) into `out`.
+export function decodeRuns(runs, out) {
+  let p = 0;
+  for (let n = 0; n < runs.length; n++) {
+    const length = runs[n];
+    if (n % 2) out.fill(1, p, Math.min(p + length, out.length));
+    p += length;
+  }
+  return out;
+}
+
+function hexColour(hex) {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex || "");
+  return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [230, 25, 75];
 }
 
 function el(tag, className, text) {
@@ -122,7 +172,18 @@ export function createViewer(container, options = {}) {
     message: el("div", "viewer-message"),
     progress: el("div", "viewer-progress"),
   };
-  stage.append(canvas, ...Object.values(overlay));
+  // The AI segmentations' legend: one switch for all (key O), one per segment.
+  const legend = el("div", "viewer-legend");
+  legend.hidden = true;
+  const legendToggle = el("label", "viewer-legend-toggle");
+  const overlayCheckbox = el("input", "viewer-overlay-toggle");
+  overlayCheckbox.type = "checkbox";
+  overlayCheckbox.checked = true;
+  legendToggle.append(overlayCheckbox, " Segmentation (O)");
+  legendToggle.title = "Show the AI segmentation (key O)";
+  const legendList = el("ul", "viewer-legend-list");
+  legend.append(legendToggle, legendList);
+  stage.append(canvas, ...Object.values(overlay), legend);
   const findingsList = el("ol", "viewer-findings");
   body.append(stage, findingsList);
   const slider = el("input", "viewer-slider");
@@ -160,12 +221,16 @@ export function createViewer(container, options = {}) {
     leftDrag: "wl",
     marks: [],
     marksVisible: true,
+    pendingJump: null, // an image mark to show once its series has loaded
+    // AI segmentations over this series: segments with per-slice masks, and per-slice pre-rendered canvases.
+    overlays: { status: "none", segments: [], rendered: new Map(), visible: true, error: "" },
     controller: null,
     frame: 0,
     wheelAccum: 0,
     firstImageResolve: null,
     destroyed: false,
-    stats: { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [] },
+    stats: { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [],
+      overlayFetchMs: null, overlayRenderMs: null, overlayFirstPaintMs: null },
     t0: 0,
   };
 
@@ -192,6 +257,12 @@ export function createViewer(container, options = {}) {
     const geo = state.geo;
     for (const mark of state.marks) {
       mark._slice = null;
+      if (mark.kind === "image") {
+        // On its own image only, in whichever series holds it.
+        const k = geo ? geo.slices.findIndex((s) => s.sop_instance_uid === mark.sop_instance_uid) : -1;
+        if (k >= 0) mark._slice = k;
+        continue;
+      }
       if (!geo || !geo.slices.length || !geo.slices[0].position) continue;
       let best = null;
       for (let k = 0; k < geo.slices.length; k++) {
@@ -280,6 +351,10 @@ export function createViewer(container, options = {}) {
     const k = state.index;
     for (const mark of state.marks) {
       if (mark._slice === null || mark._slice === undefined) continue;
+      if (mark.kind === "image") {
+        if (mark._slice === k) drawImageMark(mark, v);
+        continue;
+      }
       const p = project(mark.centre_mm, k);
       if (!p) continue;
       const nearest = mark._slice === k;
@@ -304,6 +379,138 @@ export function createViewer(container, options = {}) {
       }
       context.restore();
     }
+  }
+
+  function drawImageMark(mark, v) {
+    const x = v.x0 + (mark.point_px[0] + 0.5) * v.sx;
+    const y = v.y0 + (mark.point_px[1] + 0.5) * v.sy;
+    const radius = Math.max(mark.radius_px * (v.sx + v.sy) / 2, 3);
+    context.save();
+    context.lineWidth = 2;
+    context.strokeStyle = "rgba(255, 196, 0, 0.95)";
+    context.beginPath();
+    context.arc(x, y, radius + 3, 0, 2 * Math.PI);
+    context.stroke();
+    context.font = "12px system-ui, sans-serif";
+    context.fillStyle = "rgba(255, 196, 0, 0.95)";
+    context.shadowColor = "black";
+    context.shadowBlur = 3;
+    context.fillText(mark.label, x + radius + 6, y - radius - 2);
+    context.restore();
+  }
+
+  // --- segmentation overlays ---
+  function overlaysShown() {
+    return state.marksVisible && state.overlays.visible && state.overlays.segments.length > 0;
+  }
+
+  // Slice k's segments as one native-resolution canvas (fill + outline), built once per slice.
+  function overlayCanvas(k) {
+    const cached = state.overlays.rendered.get(k);
+    if (cached !== undefined) return cached;
+    const started = performance.now();
+    const geo = state.geo;
+    const n = geo.rows * geo.columns;
+    const on = state.overlays.segments.filter((segment) => segment.visible && segment.slices.has(k));
+    let result = null;
+    if (on.length) {
+      const image = new ImageData(geo.columns, geo.rows);
+      const out = new Uint32Array(image.data.buffer);
+      const mask = new Uint8Array(n);
+      const w = geo.columns;
+      for (const segment of on) { // later segments (lesions) paint over earlier ones (zones)
+        mask.fill(0);
+        decodeRuns(segment.slices.get(k), mask);
+        const [r, g, b] = segment.rgb;
+        const fill = (90 << 24) | (b << 16) | (g << 8) | r; // little-endian RGBA
+        const edge = (235 << 24) | (b << 16) | (g << 8) | r;
+        for (let p = 0; p < n; p++) {
+          if (!mask[p]) continue;
+          const x = p % w;
+          const border = x === 0 || x === w - 1 || p < w || p >= n - w || !mask[p - 1] || !mask[p + 1]
+            || !mask[p - w] || !mask[p + w];
+          out[p] = border ? edge : fill;
+        }
+      }
+      result = document.createElement("canvas");
+      result.width = geo.columns;
+      result.height = geo.rows;
+      result.getContext("2d").putImageData(image, 0, 0);
+    }
+    state.overlays.rendered.set(k, result);
+    state.stats.overlayRenderMs = performance.now() - started;
+    return result;
+  }
+
+  function renderLegend() {
+    const o = state.overlays;
+    legend.hidden = !state.marksVisible || !o.segments.length;
+    overlayCheckbox.checked = o.visible;
+    root.dataset.overlaysVisible = overlaysShown() ? "1" : "0";
+    legendList.replaceChildren(...o.segments.map((segment, i) => {
+      const item = el("li", "viewer-legend-item");
+      const box = el("input");
+      box.type = "checkbox";
+      box.checked = segment.visible;
+      box.dataset.segment = String(i);
+      box.disabled = !o.visible;
+      const swatch = el("span", "viewer-swatch");
+      swatch.style.background = segment.colour;
+      const name = el("label", "", segment.label);
+      name.prepend(box, swatch);
+      name.title = [segment.property, segment.algorithm].filter(Boolean).join(" · ");
+      item.appendChild(name);
+      return item;
+    }));
+  }
+
+  function setOverlaysVisible(visible) {
+    state.overlays.visible = Boolean(visible);
+    renderLegend();
+    schedule();
+  }
+
+  async function fetchOverlays(gen) {
+    const o = state.overlays;
+    o.status = "loading";
+    root.dataset.overlays = "loading";
+    const started = performance.now();
+    let data;
+    try {
+      data = await getJson(`${apiBase}/studies/${studyId}/series/${state.seriesId}/overlays/`,
+        state.controller.signal);
+    } catch (error) {
+      if (gen !== state.generation || error.name === "AbortError") return;
+      // 409: a second reader before the first read; setMarks() asks again once marks are given.
+      o.status = error.status === 409 ? "hidden" : "error";
+      o.error = error.message;
+      root.dataset.overlays = o.status;
+      return;
+    }
+    if (gen !== state.generation) return;
+    // Masks are indexed by the server's slice order; map through the slice ids in case late images
+    // arrived between the geometry and this answer.
+    const here = new Map(state.geo.slices.map((s, k) => [s.id, k]));
+    const segments = [];
+    for (const seg of data.segmentations || []) {
+      if (seg.error || !seg.segments) continue;
+      for (const segment of seg.segments) {
+        const slices = new Map();
+        for (const s of segment.slices) {
+          const k = here.get(data.slice_ids[s.index]);
+          if (k !== undefined) slices.set(k, s.rle);
+        }
+        segments.push({ label: segment.label, number: segment.number, colour: segment.colour,
+          rgb: hexColour(segment.colour), property: segment.property, algorithm: seg.algorithm_name,
+          sop_instance_uid: seg.sop_instance_uid, slices, visible: true });
+      }
+    }
+    Object.assign(o, { status: "ready", segments, rendered: new Map(), error: "" });
+    state.stats.overlayFetchMs = performance.now() - started;
+    state.overlays.paintPending = performance.now();
+    root.dataset.overlays = String(segments.length);
+    renderLegend();
+    schedule();
   }
 
   function draw() {
@@ -335,6 +542,15 @@ export function createViewer(container, options = {}) {
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.imageSmoothingEnabled = state.zoom < 3; // past 3× show the real pixels
     context.drawImage(raster, v.x0, v.y0, geo.columns * v.sx, geo.rows * v.sy);
+    if (overlaysShown()) {
+      const layer = overlayCanvas(k);
+      if (layer) context.drawImage(layer, v.x0, v.y0, geo.columns * v.sx, geo.rows * v.sy);
+      if (state.overlays.paintPending) {
+        state.stats.overlayFirstPaintMs = state.stats.overlayFetchMs + performance.now() - state.overlays.paintPending;
+        state.overlays.paintPending = null;
+      }
+    }
+    root.dataset.overlaySlice = overlaysShown() && state.overlays.rendered.get(k) ? "1" : "0";
     drawMarks(v);
     const spent = performance.now() - started;
     state.stats.draws.push(spent);
@@ -361,15 +577,66 @@ export function createViewer(container, options = {}) {
       const button = el("button", "viewer-finding", mark.label);
       button.type = "button";
       button.dataset.markId = mark.id;
-      if (mark._slice === null || mark._slice === undefined) {
+      if (mark._slice !== null && mark._slice !== undefined) {
+        button.title = `Slice ${mark._slice + 1}`;
+      } else if (mark.kind === "image" && seriesOfMark(mark)) {
+        button.title = "On another series: click to open it";
+      } else {
         button.disabled = true;
         button.title = "Not in this series";
-      } else {
-        button.title = `Slice ${mark._slice + 1}`;
       }
       item.appendChild(button);
       findingsList.appendChild(item);
     }
+  }
+
+  // The study's series (from the series list) that holds an image mark's image, if known.
+  function seriesOfMark(mark) {
+    if (!mark.series_instance_uid || !state.seriesList) return null;
+    return state.seriesList.find((s) => s.series_instance_uid === mark.series_instance_uid) || null;
+  }
+
+  function findMark(id) {
+    const key = String(id);
+    // A mark's own id, or a finding's id: its first view's mark.
+    return state.marks.find((m) => m.id === key)
+      || state.marks.find((m) => m.finding === key || m.id.startsWith(`${key}:`)) || null;
+  }
+
+  function centreOn(i, j) {
+    state.pan = [0, 0];
+    const v = view();
+    state.pan = [stage.clientWidth / 2 - (v.x0 + (i + 0.5) * v.sx), stage.clientHeight / 2 - (v.y0 + (j + 0.5) * v.sy)];
+  }
+
+  function jumpToMark(id) {
+    const mark = findMark(id);
+    if (!mark) return false;
+    if (mark._slice === null || mark._slice === undefined) {
+      if (mark.kind !== "image") return false;
+      // On another series: open it, then show the mark (loadSeries places and shows pendingJump).
+      const open = (list) => {
+        const target = list && list.find((s) => s.series_instance_uid === mark.series_instance_uid);
+        if (!target) return false;
+        state.pendingJump = mark.id;
+        loadSeries(target.id).catch(() => {});
+        return true;
+      };
+      if (state.seriesList) return open(state.seriesList);
+      if (!mark.series_instance_uid) return false;
+      loadSeriesList().then(open).catch(() => {});
+      return true;
+    }
+    setIndex(mark._slice);
+    if (mark.kind === "image") {
+      // A projection view fits the screen at 100 %: centre the mark only when zoomed in.
+      if (state.zoom > 1) centreOn(mark.point_px[0], mark.point_px[1]);
+    } else {
+      const p = project(mark.centre_mm, mark._slice);
+      centreOn(p.i, p.j);
+    }
+    schedule();
+    return true;
   }
 
   // --- slices ---
@@ -514,7 +781,13 @@ export function createViewer(container, options = {}) {
     state.controller = new AbortController();
     Object.assign(state, { seriesId, geo: null, pixels: [], inflight: new Set(), active: 0, loadedCount: 0,
       holdPrefetch: false, failed: false, firstImageResolve: null, firstImageReject: null, index: 0, direction: 1, zoom: 1, pan: [0, 0], lutKey: "", rasterKey: "" });
-    state.stats = { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [] };
+    state.stats = { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [],
+      overlayFetchMs: null, overlayRenderMs: null, overlayFirstPaintMs: null };
+    state.overlays = { status: "none", segments: [], rendered: new Map(), visible: state.overlays.visible, error: "" };
+    root.dataset.overlays = "none";
+    root.dataset.seriesId = String(seriesId);
+    root.dataset.ready = "0"; // until this series' slice is on screen
+    renderLegend();
     state.t0 = performance.now();
     overlay.message.textContent = "Loading…";
     overlay.progress.textContent = "";
@@ -540,6 +813,13 @@ export function createViewer(container, options = {}) {
     slider.value = "1";
     placeMarks();
     renderFindings();
+    const pending = state.pendingJump && state.marks.find((m) => m.id === state.pendingJump);
+    state.pendingJump = null;
+    if (pending && pending._slice !== null) {
+      // Open on the mark's image: it is the first one fetched.
+      state.index = pending._slice;
+      slider.value = String(pending._slice + 1);
+    }
     const first = new Promise((resolve, reject) => {
       state.firstImageResolve = resolve;
       state.firstImageReject = reject;
@@ -553,6 +833,8 @@ export function createViewer(container, options = {}) {
     if (autoWindow && state.pixels[state.index]) state.window = windowFromPixels(state.pixels[state.index]);
     schedule();
     pump();
+    // After the first image, so that it does not wait behind the SEG's decoding on the server.
+    fetchOverlays(gen);
     await first;
   }
 
@@ -607,7 +889,10 @@ export function createViewer(container, options = {}) {
     if (event.key in moves) setIndex(state.index + moves[event.key]);
     else if (event.key === "Home") setIndex(0);
     else if (event.key === "End") setIndex(n - 1);
-    else return;
+    else if ((event.key === "o" || event.key === "O") && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (!state.overlays.segments.length) return;
+      setOverlaysVisible(!state.overlays.visible);
+    } else return;
     event.preventDefault();
   }
 
@@ -660,6 +945,15 @@ export function createViewer(container, options = {}) {
     [zoomIn, "click", () => zoomAt(1.25)],
     [zoomOut, "click", () => zoomAt(1 / 1.25)],
     [resetButton, "click", () => reset()],
+    [legend, "pointerdown", (event) => event.stopPropagation()], // clicks here are not drags
+    [overlayCheckbox, "change", () => setOverlaysVisible(overlayCheckbox.checked)],
+    [legendList, "change", (event) => {
+      const segment = state.overlays.segments[Number(event.target.dataset.segment)];
+      if (!segment) return;
+      segment.visible = event.target.checked;
+      state.overlays.rendered = new Map();
+      schedule();
+    }],
     [findingsList, "click", (event) => {
       const id = event.target.dataset && event.target.dataset.markId;
       if (id) api.jumpToMark(id);
@@ -672,30 +966,23 @@ export function createViewer(container, options = {}) {
   const api = {
     loadSeries,
     setMarks(marks) {
-      state.marks = (marks || []).map((m) => ({ id: String(m.id), label: String(m.label ?? m.id),
-        centre_mm: m.centre_mm.map(Number), radius_mm: Math.max(0.5, Number(m.radius_mm) || 0) }));
+      state.marks = (marks || []).map(normaliseMark).filter(Boolean);
       placeMarks();
       renderFindings();
+      // The server hid the AI's segmentation (second reader, before the first read); marks being
+      // given is the page's sign that AI output may now be shown: ask again.
+      if (state.overlays.status === "hidden" && state.geo && state.controller) fetchOverlays(state.generation);
       schedule();
     },
     setMarksVisible(visible) {
       state.marksVisible = Boolean(visible);
       root.dataset.marksVisible = state.marksVisible ? "1" : "0";
       renderFindings();
+      renderLegend();
       schedule();
     },
-    jumpToMark(id) {
-      const mark = state.marks.find((m) => m.id === String(id));
-      if (!mark || mark._slice === null || mark._slice === undefined) return false;
-      setIndex(mark._slice);
-      const p = project(mark.centre_mm, mark._slice);
-      state.pan = [0, 0];
-      const v = view();
-      state.pan = [stage.clientWidth / 2 - (v.x0 + (p.i + 0.5) * v.sx),
-        stage.clientHeight / 2 - (v.y0 + (p.j + 0.5) * v.sy)];
-      schedule();
-      return true;
-    },
+    setOverlaysVisible,
+    jumpToMark,
     setPreset(name) {
       const preset = PRESETS[name];
       if (!preset) throw new Error(`unknown preset ${name}`);
@@ -708,7 +995,10 @@ export function createViewer(container, options = {}) {
         instanceId: state.geo && state.geo.slices.length ? state.geo.slices[state.index].id : null,
         loaded: state.loadedCount, window: { ...state.window }, zoom: state.zoom, pan: [...state.pan],
         marksVisible: state.marksVisible,
-        marks: state.marks.map((m) => ({ id: m.id, slice: m._slice })) };
+        marks: state.marks.map((m) => ({ id: m.id, kind: m.kind, slice: m._slice })),
+        overlays: { status: state.overlays.status, visible: overlaysShown(),
+          segments: state.overlays.segments.map((s) => ({ label: s.label, number: s.number, colour: s.colour,
+            sop_instance_uid: s.sop_instance_uid, slices: [...s.slices.keys()].sort((a, b) => a - b) })) } };
     },
     get stats() { return { ...state.stats, draws: [...state.stats.draws] }; },
     element: root,
