@@ -11,6 +11,11 @@ Measures: time from loadSeries() to the first image on screen (and from navigati
 until every slice is held in the page, bytes over the wire, and per-slice scroll cost once cached:
 the draw itself and the time from a wheel event to the painted frame. Prints a markdown table of
 medians over the runs.
+
+With --overlay-slices > 0 (default 24) it also stores a synthetic prostate MRI and an AI-style DICOM SEG
+(3 segments: transition zone, peripheral zone, lesion, built with highdicom) over its T2 series, opens
+that series, and measures the overlay request (the SEG read and decoded on the server the first time,
+then from its cache) and the time until the overlay is first painted.
 """
 
 from __future__ import annotations
@@ -46,7 +51,26 @@ window.loaded = window.viewer.loadSeries(Number(q.get("series"))).then(() => ({
   firstImageMs: window.viewer.stats.firstImageMs, sinceNavigationMs: performance.now() }));
 window.cached = new Promise((resolve) => window.viewer.element.addEventListener("viewer:cached",
   (event) => resolve(event.detail.ms)));
+window.overlays = new Promise((resolve) => window.viewer.element.addEventListener("viewer:overlays",
+  (event) => resolve(event.detail)));
 </script></body></html>"""
+
+# After the overlay has arrived: move to the slice with most of it and wait for that frame.
+OVERLAY_PAINT = """async () => {
+  const info = window.viewer.info.overlays;
+  const counts = new Map();
+  for (const s of info.segments) for (const k of s.slices) counts.set(k, (counts.get(k) || 0) + 1);
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  await frame();
+  await frame();
+  const firstPaintMs = window.viewer.stats.overlayFirstPaintMs;
+  const busiest = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const t0 = performance.now();
+  window.viewer.setSlice(busiest);
+  while (window.viewer.element.dataset.overlaySlice !== "1") await frame();
+  return { firstPaintMs, sliceWithOverlayMs: performance.now() - t0, renderMs: window.viewer.stats.overlayRenderMs,
+           segments: info.segments.length };
+}"""
 
 SCROLL = """async (steps) => {
   const stage = document.querySelector(".viewer-stage");
@@ -118,7 +142,34 @@ def store_study(args) -> tuple[int, int, int]:
     return study.pk, series.pk, len(ct.datasets)
 
 
-def run_browser(args, url: str, study_id: int, series_id: int, count: int) -> list[dict]:
+def store_prostate_with_seg(args) -> tuple[int, int]:
+    """A synthetic prostate MRI's T2 series and an AI-style SEG over it, recorded as ingestion would."""
+    from django.utils import timezone
+
+    from tests.imaging.helpers import dicom_bytes
+    from tests.imaging.seg_helpers import prostate_seg, prostate_t2
+    from worklist.models import Series, Study
+    from worklist.orthanc import post_instance
+
+    started = time.monotonic()
+    t2, truth = prostate_t2(seed=args.seed, t2_matrix=args.overlay_matrix, slices=args.overlay_slices)
+    seg = prostate_seg(t2, truth)
+    answer = {}
+    for ds in t2:
+        answer = post_instance(dicom_bytes(ds))
+    post_instance(dicom_bytes(seg))
+    study = Study.objects.create(study_instance_uid=str(t2[0].StudyInstanceUID), orthanc_id=answer["ParentStudy"],
+                                 modality="MR", arrived_at=timezone.now(), instance_count=len(t2) + 1,
+                                 series_count=2)
+    series = Series.objects.create(study=study, series_instance_uid=str(t2[0].SeriesInstanceUID),
+                                   orthanc_id=answer["ParentSeries"], modality="MR",
+                                   description=str(t2[0].SeriesDescription), instance_count=len(t2))
+    print(f"prostate T2 ({len(t2)} slices of {args.overlay_matrix}x{args.overlay_matrix}) and its SEG "
+          f"({seg.NumberOfFrames} frames) stored in {time.monotonic() - started:.1f} s", flush=True)
+    return study.pk, series.pk
+
+
+def run_browser(args, url: str, study_id: int, series_id: int, count: int, overlay_ids=None) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     results = []
@@ -149,6 +200,18 @@ def run_browser(args, url: str, study_id: int, series_id: int, count: int) -> li
                 "frame_median_ms": statistics.median(scroll["latencies"]),
                 "frame_p95_ms": percentile(scroll["latencies"], 0.95),
             }
+            if overlay_ids:
+                overlay_url = (f"{url}/__viewer_bench__/?study={overlay_ids[0]}&series={overlay_ids[1]}"
+                               f"&chunk={args.chunk}&parallel={args.parallel}")
+                page.route(overlay_url, lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE))
+                page.goto(overlay_url)
+                page.evaluate("() => window.loaded")
+                fetched = page.evaluate("() => window.overlays")
+                painted = page.evaluate(OVERLAY_PAINT)
+                assert fetched["segments"] == painted["segments"] == 3, (fetched, painted)
+                result.update(overlay_fetch_ms=fetched["ms"], overlay_first_paint_ms=painted["firstPaintMs"],
+                              overlay_slice_render_ms=painted["renderMs"],
+                              overlay_slice_switch_ms=painted["sliceWithOverlayMs"])
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in result.items()), flush=True)
             results.append(result)
             context.close()
@@ -165,6 +228,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=4, help="slices per pixel request")
     parser.add_argument("--parallel", type=int, default=4, help="pixel requests in flight")
     parser.add_argument("--scroll-steps", type=int, default=200)
+    parser.add_argument("--overlay-slices", type=int, default=24,
+                        help="slices of the prostate T2 series under the SEG overlay (0: no overlay bench)")
+    parser.add_argument("--overlay-matrix", type=int, default=320)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, archive)")
     args = parser.parse_args()
 
@@ -185,13 +251,14 @@ def main() -> None:
         processes.wait_until(lambda: processes.orthanc_ready(env["ORTHANC_URL"], ("triage", env["ORTHANC_PASSWORD"])),
                              timeout=30, what="Orthanc")
         study_id, series_id, count = store_study(args)
+        overlay_ids = store_prostate_with_seg(args) if args.overlay_slices > 0 else None
         web_port = processes.free_port()
         web = processes.asgi_process(env, tmp, web_port).start()
         url = f"http://127.0.0.1:{web_port}"
         import requests
 
         processes.wait_until(lambda: requests.get(url + "/login/", timeout=2).ok, timeout=30, what="uvicorn")
-        results = run_browser(args, url, study_id, series_id, count)
+        results = run_browser(args, url, study_id, series_id, count, overlay_ids)
     finally:
         if web is not None:
             web.stop()
@@ -220,6 +287,16 @@ def main() -> None:
     print(f"| scroll, draw per slice (median / p95) | {med('draw_median_ms'):.1f} / {med('draw_p95_ms'):.1f} ms |")
     print(f"| scroll, wheel event to painted frame (median / p95) | {med('frame_median_ms'):.1f} / "
           f"{med('frame_p95_ms'):.1f} ms |")
+    if overlay_ids:
+        # Run 1 reads and decodes the SEG on the server; later runs are served from its cache.
+        cold, warm = results[0], results[1:] or results[:1]
+        print(f"| SEG overlay request, first (SEG decoded) / cached (median) | {cold['overlay_fetch_ms']:.0f} / "
+              f"{statistics.median(r['overlay_fetch_ms'] for r in warm):.0f} ms |")
+        print(f"| SEG overlay, request start to first frame drawn with it, first / cached | "
+              f"{cold['overlay_first_paint_ms']:.0f} / "
+              f"{statistics.median(r['overlay_first_paint_ms'] for r in warm):.0f} ms |")
+        print(f"| SEG overlay, pre-render of one {args.overlay_matrix}x{args.overlay_matrix} slice (3 segments) | "
+              f"{med('overlay_slice_render_ms'):.1f} ms |")
 
 
 if __name__ == "__main__":

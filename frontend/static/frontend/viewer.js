@@ -511,6 +511,8 @@ export function createViewer(container, options = {}) {
     root.dataset.overlays = String(segments.length);
     renderLegend();
     schedule();
+    root.dispatchEvent(new CustomEvent("viewer:overlays", { detail: { ms: state.stats.overlayFetchMs,
+      segments: segments.length } }));
   }
 
   function draw() {
