@@ -26,8 +26,11 @@ def study_prior_reports(*, study: Study) -> list[PriorReport]:
     own = Q(study=study)
     if study.accession_number:
         own |= Q(accession_number=study.accession_number)
-    return list(PriorReport.objects.filter(patient_id=study.patient_id, modality="MG", study_date__lte=when)
-                .exclude(own).order_by("-study_date", "-id"))
+    reports = list(PriorReport.objects.filter(patient_id=study.patient_id, modality="MG", study_date__lte=when)
+                   .exclude(own).order_by("-study_date", "-id"))
+    # A study reported here and also in an imported file is shown once, as signed here.
+    signed = {r.accession_number for r in reports if r.source == PriorReport.Source.SIGNED and r.accession_number}
+    return [r for r in reports if not (r.source == PriorReport.Source.IMPORTED and r.accession_number in signed)]
 
 
 def mammography_ai_run(*, study: Study) -> AnalysisRun | None:

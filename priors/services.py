@@ -41,7 +41,7 @@ def mined_fields(text: str) -> dict:
 
 
 def prior_report_remine(*, prior: PriorReport) -> PriorReport:
-    """Mine the text again (after a rule change): the command `import_prior_reports --remine`."""
+    """Mine the stored text again after a rule change (`python manage.py remine_prior_reports`)."""
     for name, value in mined_fields(prior.text).items():
         setattr(prior, name, value)
     prior.save()

@@ -84,3 +84,13 @@ def test_a_file_with_no_good_row_or_no_header_fails(tmp_path):
         run(bad_csv)
     with pytest.raises(CommandError, match="cannot read"):
         run(tmp_path / "missing.jsonl")
+
+
+def test_remining_updates_values_mined_by_older_rules(tmp_path):
+    run(write_jsonl(tmp_path / "priors.jsonl", [GOOD]))
+    PriorReport.objects.update(birads="5", density="", features={})  # as an older rule set left them
+    out = StringIO()
+    call_command("remine_prior_reports", stdout=out)
+    prior = PriorReport.objects.get()
+    assert (prior.birads, prior.density, prior.features["features"][0]["kind"]) == ("2", "c", "mass")
+    assert "1 reports mined again, 1 changed" in out.getvalue()

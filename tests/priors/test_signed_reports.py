@@ -82,3 +82,22 @@ def test_the_reports_this_application_signs_are_mined_to_what_the_reader_chose(a
     prior = PriorReport.objects.get(study=study)
     assert (prior.birads, prior.density, prior.source) == (category, composition, "signed")
     assert [f["kind"] for f in prior.features["features"]] == ["calcifications"]
+
+
+def test_a_report_both_signed_here_and_imported_is_shown_once_as_signed(radiologist):
+    from datetime import date
+
+    from priors.services import mined_fields
+
+    earlier = make_study(modality="MG", body_part="BREAST", patient_id="P9", accession_number="MG-5",
+                         study_datetime=datetime(2024, 1, 10, tzinfo=UTC))
+    later = make_study(modality="MG", body_part="BREAST", patient_id="P9", accession_number="MG-6",
+                       study_datetime=datetime(2025, 1, 10, tzinfo=UTC))
+    sign(earlier, radiologist, SIGNED_TEXT)
+    PriorReport.objects.create(patient_id="P9", accession_number="MG-5", study_date=date(2024, 1, 10),
+                               text="BI-RADS 2.", source="imported", **mined_fields("BI-RADS 2."))
+    PriorReport.objects.create(patient_id="P9", accession_number="MG-OLD", study_date=date(2022, 1, 10),
+                               text="BI-RADS 1.", source="imported", **mined_fields("BI-RADS 1."))
+    shown = study_prior_reports(study=later)
+    assert [(p.accession_number, p.source, p.birads) for p in shown] == [("MG-5", "signed", "4C"),
+                                                                       ("MG-OLD", "imported", "1")]
