@@ -5,9 +5,11 @@ import random
 
 import numpy as np
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 from scipy import ndimage
 
+from accounts.models import ReadingMode, Role
 from inference.synthetic import generate_study
 from inference.synthetic.prostate_mri import prostate_masks
 from tests.imaging.helpers import archive
@@ -178,3 +180,27 @@ def test_image_marks_are_drawn_on_their_own_view_only(login, web_server, orthanc
     page.evaluate("() => window.viewer.setMarksVisible(false)")
     drawn(page)
     assert page.evaluate(CANVAS_COUNTS)["amber"] == 0
+
+
+def test_a_second_reader_gets_the_segmentation_once_the_first_read_is_done(login, web_server, orthanc, make_user):
+    t2, truth = prostate_t2(seed=3)
+    study, series = archive(t2 + [prostate_seg(t2, truth)])
+    middle = int(np.argmax(prostate_masks(truth, "t2w")["gland"].sum(axis=(1, 2))))
+    reader = make_user("sam", Role.RADIOLOGIST, reading_mode=ReadingMode.SECOND_READER)
+
+    page = login(reader)
+    open_harness(page, web_server.url, study.pk, series.pk)
+    assert page.evaluate("() => window.viewerLoaded") == "ok"
+    viewer = page.locator(".viewer")
+    expect(viewer).to_have_attribute("data-overlays", "hidden")  # the server kept it back
+    show_slice(page, middle)
+    assert page.evaluate(COLOURS)["coloured"] == 0
+    expect(page.locator(".viewer-legend")).to_be_hidden()
+
+    # The unaided read is declared; the study page then gives the viewer the AI's marks.
+    study.first_read_done_at = timezone.now()
+    study.save(update_fields=["first_read_done_at"])
+    page.evaluate("() => window.viewer.setMarks([])")
+    expect(viewer).to_have_attribute("data-overlays", "3")
+    drawn(page)
+    assert page.evaluate(COLOURS)["coloured"] > 200
