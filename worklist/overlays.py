@@ -12,6 +12,11 @@ the stored file: the archive never changes an instance in place, and a re-run th
 On the wire each mask slice is a run-length list over the slice's rows x columns in row-major
 order: alternating lengths of runs of 0 and of 1, starting with a (possibly empty) run of 0.
 Empty slices are left out. A prostate gland on a 320x320 slice is ~100 numbers.
+
+Decoding a 24-frame 320x320 SEG takes ~65 ms; the first SEG a server process reads costs ~0.9 s
+more, once, while highdicom loads its tables of the DICOM standard (measured on this machine).
+SEGs whose frames do not name their source images (DerivationImageSequence) are reported as
+unreadable rather than matched by position.
 """
 
 from __future__ import annotations
