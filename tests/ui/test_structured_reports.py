@@ -83,10 +83,14 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
         expect(button).to_be_enabled()
     buttons.nth(3).click()  # LMLO
     expect(reader.locator(".viewer-ov-tl")).to_contain_text("L MLO", timeout=20_000)
+    expect(buttons.nth(3)).to_have_class(re.compile(r"\bactive\b"))
 
     first = mammo.truth["lesions"][0]
+    # A finding's label opens its first view (CC) with the mark, whichever view was on screen.
     items.nth(0).locator(".finding-label").click()
-    expect(reader.locator(".viewer-ov-tl")).to_contain_text(f"{first['breast']} ", timeout=20_000)
+    expect(reader.locator(".viewer-ov-tl")).to_contain_text(f"{first['breast']} CC", timeout=20_000)
+    expect(reader.locator(f"#view-buttons button[data-view={first['breast']}CC]")).to_have_class(
+        re.compile(r"\bactive\b"))
     items.nth(0).locator(".decide-accepted").click()
     expect(items.nth(0)).to_have_attribute("data-decision", "accepted")
     items.nth(1).locator(".decide-rejected").click()
@@ -117,6 +121,7 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
     items = reader.locator("#findings-list li")
     expect(items).to_have_count(1, timeout=20_000)
     expect(reader.locator("#view-buttons")).to_be_hidden()
+    expect(reader.locator(".viewer-ov-tl")).to_contain_text("T2 TSE AX", timeout=20_000)  # read from the T2W
     items.nth(0).locator(".decide-accepted").click()
     expect(items.nth(0)).to_have_attribute("data-decision", "accepted")
     expect(reader.locator("#report-template")).to_have_text("(PI-RADS v2.1)")

@@ -85,6 +85,10 @@ function bestSeries(detail) {
   if (marked) return marked;
   const aiSeries = detail.analyses.map((a) => a.result && a.result.series_instance_uid).filter(Boolean);
   const images = detail.series.filter((s) => !NON_IMAGE.has(s.modality));
+  // Prostate MRI is read from the axial T2W first (PI-RADS: T2W for anatomy and the TZ).
+  const prostate = /prostate/i.test(`${detail.body_part} ${detail.study_description}`);
+  const t2 = prostate && images.find((s) => /t2/i.test(s.description || "") && /ax|tra/i.test(s.description || ""));
+  if (t2 && !aiSeries.length) return t2;
   return images.find((s) => aiSeries.includes(s.series_instance_uid))
     || images.sort((a, b) => b.instance_count - a.instance_count)[0];
 }
@@ -129,10 +133,18 @@ function showViewButtons() {
     const series = byView[button.dataset.view];
     button.disabled = !series;
     button.title = series ? `${series.description || ""} (series ${series.series_number ?? series.id})` : "No such view";
+    button.dataset.seriesId = series ? String(series.id) : "";
     button.onclick = () => {
-      box.querySelectorAll("button").forEach((b) => b.classList.toggle("active", b === button));
+      highlightView(series.id);
       viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
     };
+  }
+  highlightView(viewer.info.seriesId);
+}
+
+function highlightView(seriesId) {
+  for (const button of $("view-buttons").querySelectorAll("button[data-view]")) {
+    button.classList.toggle("active", button.dataset.seriesId === String(seriesId));
   }
 }
 
@@ -173,6 +185,7 @@ async function jumpTo(finding) {
   const first = finding.views && finding.views[0];
   const series = first && study.series.find((s) => s.series_instance_uid === first.series_instance_uid);
   if (series && viewer.info.seriesId !== series.id) {
+    highlightView(series.id);
     await viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
   }
   viewer.jumpToMark(finding.key);
@@ -378,7 +391,7 @@ function lesionItem(lesion) {
   const size = document.createElement("input");
   Object.assign(size, { type: "number", step: "any", min: "0", value: lesion.diameter_mm ?? "", placeholder: "mm" });
   size.dataset.field = "diameter_mm";
-  const scoreLabels = (name) => [`${name}?`, "1", "2", "3", "4", "5"];
+  const scoreLabels = (name) => [`${name}?`, ...SCORE_OPTIONS.slice(1).map((score) => `${name} ${score}`)];
   const t2 = select("t2", SCORE_OPTIONS, scoreLabels("T2W"), lesion.t2 === null ? "" : String(lesion.t2 ?? ""));
   const dwi = select("dwi", SCORE_OPTIONS, scoreLabels("DWI"), lesion.dwi === null ? "" : String(lesion.dwi ?? ""));
   const dce = select("dce", ["?", "-", "+", ""], ["DCE?", "DCE −", "DCE +", "DCE not done"],
