@@ -454,8 +454,9 @@ def _validated_birads(study: Study, fields: dict) -> dict:
         raise ReadingError("breast composition must be a, b, c or d")
     # What the rules suggested at signing is kept beside what the reader chose: the difference
     # is what AI monitoring wants to see.
-    suggestion = birads.suggest(_accepted_breast_findings(study_findings(study)), screening=study_is_screening(study))
-    return {"birads_category": category, "breast_composition": composition,
+    screening = study_is_screening(study)
+    suggestion = birads.suggest(_accepted_breast_findings(study_findings(study)), screening=screening)
+    return {"birads_category": category, "breast_composition": composition, "screening": screening,
             "birads_suggested": suggestion.category, "birads_rule": suggestion.rule}
 
 

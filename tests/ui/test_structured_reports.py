@@ -96,12 +96,24 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
     items.nth(1).locator(".decide-rejected").click()
     expect(items.nth(1)).to_have_attribute("data-decision", "rejected")
 
+    # A finding the AI missed: breast, type and size are enough on a mammogram.
+    reader.locator("#add-finding summary").click()
+    adding = reader.locator("#add-finding-form")
+    expect(adding.locator("input[name=centre]:visible")).to_have_count(0)
+    adding.locator("select[name=breast]").select_option("L")
+    adding.locator("select[name=finding_type]").select_option("mass_circumscribed")
+    adding.locator("input[name=diameter_mm]").fill("8")
+    adding.locator("button[type=submit]").click()
+    expect(items).to_have_count(3)
+    expect(items.nth(2)).to_contain_text("Reader: L breast: 8 mm circumscribed mass")
+
     form = reader.locator("#report-form")
     expect(reader.locator("#report-template")).to_have_text("(BI-RADS, ACR 5th edition)")
     expect(form.locator("select[name=breast_composition]")).to_have_value(mammo.truth["density"])
     line = (f"{first['breast']} breast: {NAMES[first['type']]} {first['size_mm']:.0f} mm at "
             f"{first['depth_from_chest_wall_mm']:.0f} mm from the chest wall, seen on CC and MLO")
     expect(form.locator("textarea[name=findings_text]")).to_have_value(re.compile(re.escape(line)))
+    expect(form.locator("textarea[name=findings_text]")).to_have_value(re.compile("L breast: circumscribed mass 8 mm"))
     # The synthetic mammogram is a screening exam: an accepted finding means recall.
     expect(reader.locator("#birads-exam")).to_have_text("Screening examination")
     expect(form.locator("select[name=birads_category]")).to_have_value("0")
@@ -112,7 +124,8 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
     reader.locator("#sign").click()
     expect(reader.locator("#study-banner")).to_have_text("Report signed.")
     text = ReportVersion.objects.get(report__study=mg_study).text
-    assert line in text and f"Breast composition {mammo.truth['density']}:" in text
+    assert line in text and "L breast: circumscribed mass 8 mm" in text
+    assert f"Breast composition {mammo.truth['density']}:" in text
     assert "BI-RADS Category 0: Incomplete" in text
     assert "Management: Recall for additional imaging and/or comparison with prior examination(s)." in text
 

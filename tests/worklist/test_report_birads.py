@@ -158,6 +158,7 @@ def test_sign_and_amend_through_the_api_keep_the_atlas_wording(reading):
     body = signed.json()
     assert body["template"] == "birads"
     assert body["fields"]["birads_category"] == "4C" and body["fields"]["birads_suggested"] == "4C"
+    assert body["fields"]["screening"] is False
     text = body["text"]
     assert "ASSESSMENT (ACR BI-RADS Atlas, 5th edition)" in text
     assert "Breast composition c: The breasts are heterogeneously dense" in text
