@@ -144,11 +144,18 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
     expect(card.locator("[data-field=zone]")).to_have_value(lesion["zone"])
     expect(card.locator("[data-field=location]")).to_have_value("left mid posterolateral")
     expect(card.locator(".pirads-category")).to_have_text("–")  # not scored yet
-    card.locator("[data-field=t2]").select_option("4")
+    card.locator("[data-field=t2]").select_option("2")
     card.locator("[data-field=dwi]").select_option("3")
     card.locator("[data-field=dce]").select_option("+")
-    # PZ: DWI 3 with positive DCE -> 4; TZ: T2W 4 -> 4 whatever DWI and DCE.
+    # The same scores give 2 in the TZ (T2W decides, DCE plays no part) and 4 in the PZ (DWI 3
+    # with positive DCE): the reader's zone decides, and the category follows at once.
+    zone = card.locator("[data-field=zone]")
+    zone.select_option("tz")
+    expect(card.locator(".pirads-category")).to_have_text("PI-RADS 2")
+    expect(card.locator(".pirads-rule")).to_have_text("TZ: T2W 2 -> 2")
+    zone.select_option("pz")
     expect(card.locator(".pirads-category")).to_have_text("PI-RADS 4")
+    expect(card.locator(".pirads-rule")).to_have_text("PZ: DWI 3 with positive DCE -> 4")
     expect(reader.locator("#pirads-overall")).to_have_text("4")
     expect(form.locator("textarea[name=impression]")).to_have_value(re.compile(r"^PI-RADS 4"))
     screenshot(reader, "study-pirads")
@@ -156,6 +163,6 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
     expect(reader.locator("#study-banner")).to_have_text("Report signed.")
     version = ReportVersion.objects.get(report__study=mr_study)
     assert version.template == "pirads" and version.fields["pirads_category"] == 4
-    assert "T2W 4, DWI 3, DCE positive -> PI-RADS 4" in version.text
+    assert "peripheral zone, left mid posterolateral): T2W 2, DWI 3, DCE positive -> PI-RADS 4" in version.text
     assert "Overall PI-RADS v2.1 assessment category: 4" in version.text
     assert "PSA density 0.15 ng/ml/ml" in version.text
