@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from inference.cad.prostate.registration import Grid, resample
 
-CANDIDATE_FLOOR = 0.15  # lesion-map level a candidate region is cut at (its score is its maximum)
+CANDIDATE_FLOOR = 0.15  # default lesion-map level candidate regions are cut at (a region's score is its maximum)
 MAX_CANDIDATES = 10
 _PSA = re.compile(r"\bPSA\b\D{0,12}?(\d{1,4}(?:[.,]\d+)?)\s*(ng\s*/\s*ml|µg\s*/\s*l|ug\s*/\s*l)?", re.IGNORECASE)
 PSA_TEXT_ATTRIBUTES = ("AdditionalPatientHistory", "ReasonForTheRequestedProcedure", "RequestedProcedureComments",
@@ -69,12 +69,15 @@ class Zones:
         return round(count * self.grid.voxel_ml, 2)
 
 
-def zones_on_t2(zone_prob: np.ndarray, work: Grid, t2: Grid) -> Zones:
-    """Zone probabilities (3, ...) on the working grid -> labels on the T2 grid (the gland at p >= 0.5)."""
+def zones_on_t2(zone_prob: np.ndarray, work: Grid, t2: Grid, *, gland_level: float = 0.5) -> Zones:
+    """Zone probabilities (3, ...) on the working grid -> labels on the T2 grid.
+
+    The gland is where P(PZ) + P(TZ) >= gland_level (set on validation cases, stored with the weights).
+    """
     pz = resample(zone_prob[1], work, t2, smooth=False)
     tz = resample(zone_prob[2], work, t2, smooth=False)
     labels = np.zeros(t2.shape, np.uint8)
-    gland = (pz + tz) >= 0.5
+    gland = (pz + tz) >= gland_level
     labels[gland & (pz >= tz)] = 1
     labels[gland & (tz > pz)] = 2
     return Zones(labels=labels, grid=t2)
@@ -159,7 +162,9 @@ def find_lesions(lesion_prob: np.ndarray, work: Grid, zones: Zones, *, floor: fl
     """Lesion candidates, most probable first: connected regions of the lesion map in the gland.
 
     A region's score is its highest probability. It is measured on the T2 grid at half that
-    maximum (a full-width-at-half-maximum outline), which for a confident region is the 0.5 level.
+    maximum (a full-width-at-half-maximum outline), and never below the floor it was cut at.
+    The floor is set on validation cases (stored with the weights): too low and neighbouring
+    lesions and their blurred surroundings merge into one region.
     """
     gland_work = resample((zones.labels > 0).astype(np.float32), zones.grid, work) >= 0.25
     gland_work = ndimage.binary_dilation(gland_work, iterations=1)
@@ -185,7 +190,7 @@ def find_lesions(lesion_prob: np.ndarray, work: Grid, zones: Zones, *, floor: fl
         sub = Grid(shape=tuple(int(v) for v in t_hi - t_lo), origin=t2.index_to_lps(t_lo), matrix=t2.matrix)
         only = np.where(regions == n + 1, lesion_prob, 0.0).astype(np.float32)
         local = resample(only, work, sub, smooth=False)
-        mask_local = local >= score / 2
+        mask_local = local >= max(score / 2, floor)
         parts, nparts = ndimage.label(mask_local)
         if nparts > 1:
             mask_local = parts == (1 + int(np.argmax(ndimage.sum(mask_local, parts, range(1, nparts + 1)))))

@@ -15,7 +15,7 @@ def add_train_arguments(parser) -> None:
     parser.add_argument("--cases", type=int, default=40, help="generated training studies")
     parser.add_argument("--validation-cases", type=int, default=16,
                         help="further studies (own seed range) the epoch and the operating threshold are chosen on")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--fp-per-case", type=float, default=0.25,
                         help="false positives per validation case at the operating threshold")
     parser.add_argument("--workers", type=int, default=2, help="processes generating studies")

@@ -60,17 +60,18 @@ def match(lesions_found, truth_lesions: list[dict]) -> list[tuple[float, int]]:
 _MODEL = None
 
 
-def _case(args: tuple[int, str | None]) -> CaseResult:
+def _case(args: tuple) -> CaseResult:
     import torch
 
     from inference.cad.prostate.model import ProstateModel, case_from_datasets
     from inference.synthetic.prostate_mri import generate_prostate_mri, prostate_masks
 
     global _MODEL
-    seed, weights = args
+    seed, weights, overrides = args
     torch.set_num_threads(1)
     if _MODEL is None or str(_MODEL.weights) != str(weights or _MODEL.weights):
         _MODEL = ProstateModel(weights)
+    _MODEL.network()[1].update(overrides)  # validation only: trying a post-processing setting
     datasets, truth, _ = generate_prostate_mri(seed)
     case = case_from_datasets(datasets)
     del datasets
@@ -89,8 +90,9 @@ def _case(args: tuple[int, str | None]) -> CaseResult:
     )
 
 
-def run_cases(seeds: list[int], *, weights: str | None = None, workers: int = 2, log=None) -> list[CaseResult]:
-    jobs = [(s, weights) for s in seeds]
+def run_cases(seeds: list[int], *, weights: str | None = None, workers: int = 2, log=None,
+              overrides: dict | None = None) -> list[CaseResult]:
+    jobs = [(s, weights, dict(overrides or {})) for s in seeds]
     if workers <= 1:
         results = []
         for n, job in enumerate(jobs, 1):

@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 
 from inference.cad.base import ModelOutcome, StudyInfo
 from inference.cad.prostate.analysis import (
+    CANDIDATE_FLOOR,
     Lesion,
     Zones,
     find_lesions,
@@ -169,6 +170,14 @@ class ProstateModel:
     def threshold(self) -> float:
         return float(self.network()[1].get("threshold", DEFAULT_THRESHOLD))
 
+    @property
+    def gland_level(self) -> float:
+        return float(self.network()[1].get("gland_level", 0.5))
+
+    @property
+    def lesion_floor(self) -> float:
+        return float(self.network()[1].get("lesion_floor", CANDIDATE_FLOOR))
+
     def predict(self, case: ProstateCase) -> ProstatePrediction:
         torch.set_num_threads(2)
         net, _ = self.network()
@@ -177,8 +186,8 @@ class ProstateModel:
         registered = time.perf_counter()
         zone_prob, lesion_prob = probabilities(net, inputs)
         inferred = time.perf_counter()
-        zones = zones_on_t2(zone_prob, work, Grid.of(case.t2))
-        lesions = find_lesions(lesion_prob, work, zones)
+        zones = zones_on_t2(zone_prob, work, Grid.of(case.t2), gland_level=self.gland_level)
+        lesions = find_lesions(lesion_prob, work, zones, floor=self.lesion_floor)
         measured = time.perf_counter()
         return ProstatePrediction(zones=zones, lesions=lesions, threshold=self.threshold, psa_ng_ml=case.psa_ng_ml,
                                   timings={"register_seconds": round(registered - started, 3),

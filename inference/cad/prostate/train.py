@@ -25,6 +25,8 @@ TEST_SEED_BASE = 40_000_000
 PATCH_XY = 48
 PATCH_Z = 16  # of the working grid's 24+ slices (3 mm): the gland's 40-54 mm and some
 SUPERSAMPLE = 3
+GLAND_LEVELS = (0.5, 0.6, 0.7, 0.8)
+LESION_FLOORS = (0.15, 0.3, 0.5)
 
 
 def split_seeds(split: str, seed: int, count: int) -> list[int]:
@@ -207,11 +209,29 @@ def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int,
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     save_network(net, out_path, meta)
-    # The operating threshold: the lowest giving at most fp_per_case false positives per validation case,
-    # through the whole predict path (registration, T2 upsampling, lesion measurement).
-    from inference.cad.prostate.evaluate import run_cases, threshold_at
+    # On validation only, through the whole predict path (registration, T2 upsampling, measurement):
+    # the gland level with the smallest median volume error; the lesion floor with the highest
+    # sensitivity at 1 FP/case; then the operating threshold, the lowest giving at most
+    # fp_per_case false positives per validation case.
+    from inference.cad.prostate.evaluate import run_cases, sensitivity_at_fp, threshold_at
 
-    results = run_cases(val_seeds, weights=str(out_path), workers=workers)
+    errors = {}
+    for level in GLAND_LEVELS:
+        tried = run_cases(val_seeds, weights=str(out_path), workers=workers, overrides={"gland_level": level})
+        errors[level] = float(np.median([r.volume_error for r in tried]))
+    meta["gland_level"] = min(errors, key=errors.get)
+    meta["gland_level_errors"] = {str(k): round(v, 4) for k, v in errors.items()}
+    log(f"gland level {meta['gland_level']} (median volume error on validation by level: {meta['gland_level_errors']})")
+    sensitivity, by_floor = {}, {}
+    for floor in LESION_FLOORS:
+        by_floor[floor] = run_cases(val_seeds, weights=str(out_path), workers=workers,
+                                    overrides={"gland_level": meta["gland_level"], "lesion_floor": floor})
+        sensitivity[floor] = sensitivity_at_fp(by_floor[floor], 1.0)
+    meta["lesion_floor"] = max(LESION_FLOORS, key=lambda f: (sensitivity[f], -f))
+    meta["lesion_floor_sensitivity_at_1fp"] = {str(k): round(v, 4) for k, v in sensitivity.items()}
+    log(f"lesion floor {meta['lesion_floor']} (validation sensitivity at 1 FP/case by floor: "
+        f"{meta['lesion_floor_sensitivity_at_1fp']})")
+    results = by_floor[meta["lesion_floor"]]
     meta["threshold"] = threshold_at(results, fp_per_case)
     meta["threshold_rule"] = f"{fp_per_case:g} FP/case on {validation_cases} validation cases (seed {seed})"
     meta["train_seconds"] = round(time.perf_counter() - started, 1)
