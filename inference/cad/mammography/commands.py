@@ -12,11 +12,11 @@ from inference.cad.mammography.model import DEFAULT_THRESHOLD, DEFAULT_WEIGHTS
 
 def add_train_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--small-cases", type=int, default=500,
+    parser.add_argument("--small-cases", type=int, default=300,
                         help="generated four-view cases at the small matrix (0.56 mm pixels)")
-    parser.add_argument("--standard-cases", type=int, default=80,
+    parser.add_argument("--standard-cases", type=int, default=50,
                         help="generated four-view cases at the standard matrix (0.28 mm pixels)")
-    parser.add_argument("--steps", type=int, default=1200, help="optimiser steps")
+    parser.add_argument("--steps", type=int, default=600, help="optimiser steps")
     parser.add_argument("--batch", type=int, default=16, help="crops per step")
     parser.add_argument("--validation-cases", type=int, default=100,
                         help="further cases (never trained on) the operating threshold is set on; 0 keeps 0.5")
