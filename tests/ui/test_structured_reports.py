@@ -74,6 +74,8 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
 
     # --- the mammogram -------------------------------------------------------------------------
     reader = login(radiologist)
+    page_errors = []
+    reader.on("pageerror", lambda error: page_errors.append(str(error)))
     reader.goto(f"{web_server.url}/studies/{mg_study.pk}/")
     items = reader.locator("#findings-list li")
     expect(items).to_have_count(2, timeout=20_000)
@@ -166,3 +168,4 @@ def test_a_radiologist_signs_a_birads_mammogram_and_a_pirads_prostate_mri(orthan
     assert "peripheral zone, left mid posterolateral): T2W 2, DWI 3, DCE positive -> PI-RADS 4" in version.text
     assert "Overall PI-RADS v2.1 assessment category: 4" in version.text
     assert "PSA density 0.15 ng/ml/ml" in version.text
+    assert page_errors == []

@@ -171,16 +171,6 @@ function marksFrom(list) {
   return marks;
 }
 
-function setMarks(marks) {
-  try {
-    viewer.setMarks(marks);
-  } catch (error) {
-    // A viewer without image-mark support refuses marks that have no centre_mm: keep the 3-D ones.
-    console.warn("viewer refused image marks", error);
-    viewer.setMarks(marks.filter((m) => m.centre_mm));
-  }
-}
-
 async function jumpTo(finding) {
   const first = finding.views && finding.views[0];
   const series = first && study.series.find((s) => s.series_instance_uid === first.series_instance_uid);
@@ -242,7 +232,7 @@ function showFindings() {
     return item;
   }));
   if (!findings.length) list.innerHTML = "<li class='muted'>No AI finding.</li>";
-  setMarks(marksFrom(findings));
+  viewer.setMarks(marksFrom(findings));
 }
 
 async function loadFindings() {
