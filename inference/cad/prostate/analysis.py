@@ -158,12 +158,13 @@ def location_text(centre_mm, zone: str, frame: GlandFrame | None) -> str:
 
 
 def find_lesions(lesion_prob: np.ndarray, work: Grid, zones: Zones, *, floor: float = CANDIDATE_FLOOR,
-                 keep: int = MAX_CANDIDATES) -> list[Lesion]:
+                 measure_level: float = 0.5, keep: int = MAX_CANDIDATES) -> list[Lesion]:
     """Lesion candidates, most probable first: connected regions of the lesion map in the gland.
 
-    A region's score is its highest probability. It is measured on the T2 grid at half that
-    maximum (a full-width-at-half-maximum outline), and never below the floor it was cut at.
-    The floor is set on validation cases (stored with the weights): too low and neighbouring
+    A region's score is its highest probability. It is outlined on the T2 grid at the measuring
+    level (the upsampled map is blurred, so 0.5 overstates the size), never below half its
+    maximum nor the floor it was cut at, and never above 95 % of its maximum. Floor and level
+    are set on validation cases (stored with the weights): too low a floor and neighbouring
     lesions and their blurred surroundings merge into one region.
     """
     gland_work = resample((zones.labels > 0).astype(np.float32), zones.grid, work) >= 0.25
@@ -190,7 +191,7 @@ def find_lesions(lesion_prob: np.ndarray, work: Grid, zones: Zones, *, floor: fl
         sub = Grid(shape=tuple(int(v) for v in t_hi - t_lo), origin=t2.index_to_lps(t_lo), matrix=t2.matrix)
         only = np.where(regions == n + 1, lesion_prob, 0.0).astype(np.float32)
         local = resample(only, work, sub, smooth=False)
-        mask_local = local >= max(score / 2, floor)
+        mask_local = local >= min(max(score / 2, floor, measure_level), 0.95 * score)
         parts, nparts = ndimage.label(mask_local)
         if nparts > 1:
             mask_local = parts == (1 + int(np.argmax(ndimage.sum(mask_local, parts, range(1, nparts + 1)))))

@@ -22,13 +22,21 @@ def add_train_arguments(parser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument("--cache", type=Path, default=None,
                         help="folder to keep each generated study's network inputs and targets in")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="keep the network in --out and redo only the post-processing settings on the "
+                             "validation cases (the last step of training)")
 
 
 def train(options: dict, *, out, err) -> None:
-    from inference.cad.prostate.train import train_prostate
+    from inference.cad.prostate.train import calibrate, split_seeds, train_prostate
 
     if options["cases"] < 2 or options["validation_cases"] < 2:
         raise CommandError("train on at least two cases and validate on at least two")
+    if options["calibrate_only"]:
+        seeds = split_seeds("validation", options["seed"], options["validation_cases"])
+        calibrate(options["out"], seeds, workers=options["workers"], fp_per_case=options["fp_per_case"],
+                  rule=f"{options['validation_cases']} validation cases (seed {options['seed']})", log=out)
+        return
     result = train_prostate(seed=options["seed"], cases=options["cases"],
                             validation_cases=options["validation_cases"], epochs=options["epochs"],
                             out_path=options["out"], workers=options["workers"], cache=options["cache"],

@@ -26,8 +26,13 @@ class CaseResult:
     volume_pred_ml: float
     lesions: int
     marks: list[tuple[float, int]] = field(default_factory=list)  # (probability, lesion index or -1)
+    diameters: list[tuple[float, float, float]] = field(default_factory=list)  # hits: (probability, found, true)
     seconds: float = 0.0
     psa_density: float | None = None
+
+    def diameter_errors(self, threshold: float = 0.0) -> list[float]:
+        """Measured minus true long axis (mm) of the lesions found at or above `threshold`."""
+        return [found - true for p, found, true in self.diameters if p >= threshold]
 
     @property
     def volume_error(self) -> float:
@@ -37,6 +42,12 @@ class CaseResult:
 def dice(a: np.ndarray, b: np.ndarray) -> float:
     total = int(a.sum()) + int(b.sum())
     return 1.0 if total == 0 else 2.0 * int(np.sum(a & b)) / total
+
+
+def diameters(lesions_found, truth_lesions: list[dict], marks) -> list[tuple[float, float, float]]:
+    by_probability = {float(f.probability): f for f in lesions_found}
+    return [(p, float(by_probability[p].diameter_mm), float(truth_lesions[i]["diameter_mm"]))
+            for p, i in marks if i >= 0]
 
 
 def match(lesions_found, truth_lesions: list[dict]) -> list[tuple[float, int]]:
@@ -80,13 +91,14 @@ def _case(args: tuple) -> CaseResult:
     seconds = time.perf_counter() - started
     masks = prostate_masks(truth, "t2w")
     labels = prediction.zones.labels
+    marks = match(prediction.lesions, truth["lesions"])
     return CaseResult(
         seed=seed,
         dice={"gland": dice(labels > 0, masks["gland"]), "pz": dice(labels == 1, masks["pz"]),
               "tz": dice(labels == 2, masks["tz"])},
         volume_true_ml=float(truth["anatomy"]["gland_volume_ml"]), volume_pred_ml=prediction.gland_ml,
-        lesions=len(truth["lesions"]), marks=match(prediction.lesions, truth["lesions"]), seconds=seconds,
-        psa_density=prediction.psa_density,
+        lesions=len(truth["lesions"]), marks=marks, diameters=diameters(prediction.lesions, truth["lesions"], marks),
+        seconds=seconds, psa_density=prediction.psa_density,
     )
 
 
@@ -133,12 +145,20 @@ def at_threshold(results: list[CaseResult], threshold: float) -> tuple[float, fl
     return hits / max(sum(r.lesions for r in results), 1), fps / max(len(results), 1)
 
 
+def _size_text(sizes: np.ndarray) -> str:
+    if not len(sizes):
+        return "none found"
+    return (f"{np.median(sizes):+.1f} mm ({np.median(np.abs(sizes)):.1f} mm, "
+            f"{np.percentile(np.abs(sizes), 90):.1f} mm)")
+
+
 def markdown_table(results: list[CaseResult], threshold: float, *, command: str) -> str:
     def median_iqr(values) -> str:
         q1, med, q3 = np.percentile(values, [25, 50, 75])
         return f"{med:.3f} ({q1:.3f}–{q3:.3f})"
 
     errors = np.array([r.volume_error for r in results]) * 100
+    sizes = np.array([d for r in results for d in r.diameter_errors(threshold)])
     sens_1fp = sensitivity_at_fp(results, 1.0)
     sens_op, fp_op = at_threshold(results, threshold)
     lesions = sum(r.lesions for r in results)
@@ -158,6 +178,8 @@ def markdown_table(results: list[CaseResult], threshold: float, *, command: str)
         f"| Lesion sensitivity at 1 false positive per case (FROC) | {sens_1fp:.3f} |",
         f"| Lesion sensitivity at the operating threshold {threshold:.3f} | {sens_op:.3f} "
         f"({fp_op:.2f} false positives per case) |",
+        f"| Lesion long axis, measured − true, lesions found at the threshold (n = {len(sizes)}): median "
+        f"(median absolute, 90th percentile absolute) | {_size_text(sizes)} |",
         f"| Median predict time per study (1 thread, evaluation process) | "
         f"{np.median([r.seconds for r in results]):.2f} s |",
     ]

@@ -187,7 +187,8 @@ class ProstateModel:
         zone_prob, lesion_prob = probabilities(net, inputs)
         inferred = time.perf_counter()
         zones = zones_on_t2(zone_prob, work, Grid.of(case.t2), gland_level=self.gland_level)
-        lesions = find_lesions(lesion_prob, work, zones, floor=self.lesion_floor)
+        lesions = find_lesions(lesion_prob, work, zones, floor=self.lesion_floor,
+                               measure_level=float(self.network()[1].get("measure_level", 0.5)))
         measured = time.perf_counter()
         return ProstatePrediction(zones=zones, lesions=lesions, threshold=self.threshold, psa_ng_ml=case.psa_ng_ml,
                                   timings={"register_seconds": round(registered - started, 3),

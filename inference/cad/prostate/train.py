@@ -27,6 +27,7 @@ PATCH_Z = 16  # of the working grid's 24+ slices (3 mm): the gland's 40-54 mm an
 SUPERSAMPLE = 3
 GLAND_LEVELS = (0.5, 0.6, 0.7, 0.8)
 LESION_FLOORS = (0.15, 0.3, 0.5)
+MEASURE_LEVELS = (0.5, 0.6, 0.7, 0.8)
 
 
 def split_seeds(split: str, seed: int, count: int) -> list[int]:
@@ -208,33 +209,53 @@ def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int,
             "history": history, "threshold": 0.5}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    meta["train_seconds"] = round(time.perf_counter() - started, 1)
     save_network(net, out_path, meta)
-    # On validation only, through the whole predict path (registration, T2 upsampling, measurement):
-    # the gland level with the smallest median volume error; the lesion floor with the highest
-    # sensitivity at 1 FP/case; then the operating threshold, the lowest giving at most
-    # fp_per_case false positives per validation case.
-    from inference.cad.prostate.evaluate import run_cases, sensitivity_at_fp, threshold_at
+    meta = calibrate(out_path, val_seeds, workers=workers, fp_per_case=fp_per_case,
+                     rule=f"{validation_cases} validation cases (seed {seed})", log=log)
+    return TrainResult(path=out_path, meta=meta)
 
-    errors = {}
-    for level in GLAND_LEVELS:
-        tried = run_cases(val_seeds, weights=str(out_path), workers=workers, overrides={"gland_level": level})
-        errors[level] = float(np.median([r.volume_error for r in tried]))
+
+def calibrate(path: Path, val_seeds: list[int], *, workers: int, fp_per_case: float, rule: str, log=print) -> dict:
+    """Post-processing settings, on validation cases only, through the whole predict path
+    (registration, T2 upsampling, measurement), stored in the weights file's metadata:
+    the gland level with the smallest median volume error; the lesion floor with the highest
+    sensitivity at 1 FP/case; the lesion measuring level with the smallest median long-axis
+    error of the lesions found; the operating threshold, the lowest giving at most fp_per_case
+    false positives per validation case. The network weights are not touched.
+    """
+    from inference.cad.prostate.evaluate import run_cases, sensitivity_at_fp, threshold_at
+    from inference.cad.prostate.network import load_network
+
+    net, meta = load_network(str(path))
+    started = time.perf_counter()
+
+    def tried(**overrides):
+        return run_cases(val_seeds, weights=str(path), workers=workers, overrides=overrides)
+
+    errors = {level: float(np.median([r.volume_error for r in tried(gland_level=level)])) for level in GLAND_LEVELS}
     meta["gland_level"] = min(errors, key=errors.get)
     meta["gland_level_errors"] = {str(k): round(v, 4) for k, v in errors.items()}
     log(f"gland level {meta['gland_level']} (median volume error on validation by level: {meta['gland_level_errors']})")
-    sensitivity, by_floor = {}, {}
-    for floor in LESION_FLOORS:
-        by_floor[floor] = run_cases(val_seeds, weights=str(out_path), workers=workers,
-                                    overrides={"gland_level": meta["gland_level"], "lesion_floor": floor})
-        sensitivity[floor] = sensitivity_at_fp(by_floor[floor], 1.0)
+    sensitivity = {floor: sensitivity_at_fp(tried(gland_level=meta["gland_level"], lesion_floor=floor), 1.0)
+                   for floor in LESION_FLOORS}
     meta["lesion_floor"] = max(LESION_FLOORS, key=lambda f: (sensitivity[f], -f))
     meta["lesion_floor_sensitivity_at_1fp"] = {str(k): round(v, 4) for k, v in sensitivity.items()}
     log(f"lesion floor {meta['lesion_floor']} (validation sensitivity at 1 FP/case by floor: "
         f"{meta['lesion_floor_sensitivity_at_1fp']})")
-    results = by_floor[meta["lesion_floor"]]
-    meta["threshold"] = threshold_at(results, fp_per_case)
-    meta["threshold_rule"] = f"{fp_per_case:g} FP/case on {validation_cases} validation cases (seed {seed})"
-    meta["train_seconds"] = round(time.perf_counter() - started, 1)
-    save_network(net, out_path, meta)
+    by_level, diameter_errors = {}, {}
+    for level in MEASURE_LEVELS:
+        by_level[level] = tried(gland_level=meta["gland_level"], lesion_floor=meta["lesion_floor"],
+                                measure_level=level)
+        found = [abs(d) for r in by_level[level] for d in r.diameter_errors()]
+        diameter_errors[level] = float(np.median(found)) if found else float("inf")
+    meta["measure_level"] = min(MEASURE_LEVELS, key=lambda v: (diameter_errors[v], v))
+    meta["measure_level_errors_mm"] = {str(k): round(v, 3) for k, v in diameter_errors.items()}
+    log(f"lesion measuring level {meta['measure_level']} (median long-axis error on validation by level, mm: "
+        f"{meta['measure_level_errors_mm']})")
+    meta["threshold"] = threshold_at(by_level[meta["measure_level"]], fp_per_case)
+    meta["threshold_rule"] = f"{fp_per_case:g} FP/case on {rule}"
+    meta["calibrate_seconds"] = round(time.perf_counter() - started, 1)
+    save_network(net, path, meta)
     log(f"operating threshold {meta['threshold']:.3f} ({meta['threshold_rule']})")
-    return TrainResult(path=out_path, meta=meta)
+    return meta
