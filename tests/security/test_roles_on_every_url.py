@@ -23,6 +23,7 @@ CATCH_ALL_FHIR = r"^fhir/(?P<resource_type>[A-Za-z]+)(?:/(?P<rest>.*))?$"
 ACCESS = {
     "admin": set(),  # staff only; no persona here is staff
     "api-series-geometry": WORKLIST, "api-series-pixels": WORKLIST, "api-series-overlays": WORKLIST,
+    "api-study-priors": WORKLIST, "api-ai-agreement-mammography": {M},
     "api-worklist": WORKLIST, "api-study": WORKLIST, "api-study-claim": {R}, "api-study-release": WORKLIST,
     "api-findings": WORKLIST, "api-finding-review": {R}, "api-first-read": {R},
     "api-report": WORKLIST, "api-report-sign": {R}, "api-report-amend": {R}, "api-report-pdf": WORKLIST,
