@@ -117,7 +117,10 @@ class FindingReview(models.Model):
     decision = models.CharField(max_length=16, choices=FindingDecision.choices)
     finding_type = models.CharField(max_length=32, blank=True)
     diameter_mm = models.FloatField(null=True, blank=True)
-    centre_mm = models.JSONField(null=True, blank=True)
+    centre_mm = models.JSONField(null=True, blank=True, help_text="[x, y, z] in patient mm (LPS), or empty")
+    # Where a reader-added finding is when a 3-D centre does not say it: mammography
+    # {"breast", "depth_mm"}, prostate MRI {"zone", "location"}.
+    site = models.JSONField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     reviewed_at = models.DateTimeField(auto_now=True)

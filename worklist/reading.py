@@ -125,11 +125,10 @@ def _float(value) -> float | None:
 
 
 def _reader_values(added: FindingReview) -> dict:
-    """A reader-added finding. Its `centre_mm` column holds a 3-D centre (a list) for CT, or a
-    site (a dict: breast and depth, or zone, location and an optional centre) for mammography
-    and prostate MRI, whose findings are not placed by a 3-D centre alone."""
-    site = added.centre_mm if isinstance(added.centre_mm, dict) else {"centre_mm": added.centre_mm}
-    return {"centre_mm": site.get("centre_mm"), "diameter_mm": added.diameter_mm, "finding_type": added.finding_type,
+    """A reader-added finding: a 3-D centre on CT; on mammography and prostate MRI, whose findings
+    are not placed by a 3-D centre alone, a site (breast and depth, or zone and location)."""
+    site = added.site or {}
+    return {"centre_mm": added.centre_mm, "diameter_mm": added.diameter_mm, "finding_type": added.finding_type,
             "probability": None, "solid_mm": None, "breast": site.get("breast", ""), "depth_mm": site.get("depth_mm"),
             "views": [], "zone": site.get("zone", ""), "location": site.get("location", "")}
 
@@ -224,8 +223,9 @@ def finding_review(*, study_id: int, user, key: str, decision: str, diameter_mm:
     return review
 
 
-def _added_position(study: Study, *, centre_mm, breast: str, depth_mm, zone: str, location: str):
-    """What the `centre_mm` column keeps for a reader-added finding (see `_reader_values`)."""
+def _added_position(study: Study, *, centre_mm, breast: str, depth_mm, zone: str,
+                    location: str) -> tuple[list[float] | None, dict | None]:
+    """(centre, site) of a reader-added finding (see `_reader_values`)."""
     template = report_template(study)
     centre = [float(v) for v in centre_mm] if centre_mm else None
     if centre is not None and len(centre) != 3:
@@ -235,14 +235,14 @@ def _added_position(study: Study, *, centre_mm, breast: str, depth_mm, zone: str
             raise ReadingError("a mammography finding needs its breast (R or L)")
         if depth_mm is not None and not 0 <= depth_mm <= 300:
             raise ReadingError("depth from the chest wall must be 0 to 300 mm")
-        return {"breast": breast, "depth_mm": depth_mm}
+        return centre, {"breast": breast, "depth_mm": depth_mm}
     if template == "pirads":
         if zone not in pirads.ZONES:
             raise ReadingError("a prostate lesion needs its zone (pz or tz)")
-        return {"zone": zone, "location": location.strip()[:120], "centre_mm": centre}
+        return centre, {"zone": zone, "location": location.strip()[:120]}
     if centre is None:
         raise ReadingError("a finding needs a positive diameter and a centre (x, y, z in mm)")
-    return centre
+    return centre, None
 
 
 def finding_add(*, study_id: int, user, diameter_mm: float, finding_type: str, centre_mm: list[float] | None = None,
@@ -255,10 +255,10 @@ def finding_add(*, study_id: int, user, diameter_mm: float, finding_type: str, c
     with transaction.atomic():
         study = access_study_for_reading(study_id=study_id, user=user)
         _check_type(study, finding_type)
-        position = _added_position(study, centre_mm=centre_mm, breast=breast, depth_mm=depth_mm, zone=zone,
-                                   location=location)
+        centre, site = _added_position(study, centre_mm=centre_mm, breast=breast, depth_mm=depth_mm, zone=zone,
+                                       location=location)
         review = FindingReview.objects.create(
-            study=study, decision=FindingDecision.ADDED, centre_mm=position,
+            study=study, decision=FindingDecision.ADDED, centre_mm=centre, site=site,
             diameter_mm=diameter_mm, finding_type=finding_type, note=note[:300], reviewer=user,
         )
         audit_record(user=user, action="finding.added", study=study, detail=f"reader-{review.pk}")
