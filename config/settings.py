@@ -256,7 +256,12 @@ ORTHANC_TIMEOUT_SECONDS = env_float("ORTHANC_TIMEOUT_SECONDS", 30.0)
 ANALYSIS_STALL_SECONDS = env_int("ANALYSIS_STALL_SECONDS", 900)
 ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3)
 # CAD model classes loaded by every worker ("package.module:Class"); none yet is a real answer.
-CAD_MODELS = env_list("CAD_MODELS", "inference.cad.lung_nodule.model:LungNoduleModel")
+CAD_MODELS = env_list(
+    "CAD_MODELS",
+    "inference.cad.lung_nodule.model:LungNoduleModel,"
+    "inference.cad.mammography.model:MammographyModel,"
+    "inference.cad.prostate.model:ProstateModel",
+)
 # A series larger than this is refused before its pixels are fetched ("too large to analyse"):
 # a worker holds one volume in memory, several times over while a model resamples it. The
 # default takes an 800-slice 512 x 512 series (a 0.5 mm whole-chest CT), 0.4 GB as int16.
