@@ -55,7 +55,7 @@ def _adc_units(ds: Dataset) -> bool:
 
 
 def series_role(ds: Dataset) -> str | None:
-    """"t2w", "dwi", "adc" or None for one image header of a series."""
+    """The role of one image header of a series: "t2w", "dwi", "adc" or None."""
     if str(ds.get("Modality", "")).upper() != "MR" or "PixelData" not in ds and "Rows" not in ds:
         return None
     image_type = _image_type(ds)
