@@ -111,3 +111,15 @@ def test_orthanc_headers_choose_the_series_whatever_the_database_descriptions(st
     choice = choose_series(orthanc_series_headers(items))
     assert (choice.t2w, choice.adc, choice.dwi) == (by_number[3], by_number[6], [by_number[5]])
     assert series_module  # the module the pipeline imports
+
+
+def test_a_series_beyond_the_voxel_limit_is_refused_before_fetching(settings):
+    from inference.cad.prostate.model import refuse_if_too_large
+    from inference.volumes import VolumeError
+
+    settings.MAX_VOLUME_VOXELS = 1_000_000
+    header = _mr(Columns=512)
+    header.Rows = 512
+    refuse_if_too_large({"small": (header, 3)}, ["small"])
+    with pytest.raises(VolumeError, match="too large"):
+        refuse_if_too_large({"small": (header, 3), "big": (header, 4)}, ["small", "big"])

@@ -129,6 +129,19 @@ def headline(prediction: ProstatePrediction) -> str:
     return text
 
 
+def refuse_if_too_large(headers: dict[str, tuple[Dataset, int]], keys: list[str]) -> None:
+    """Refuse series beyond MAX_VOLUME_VOXELS before any pixel is fetched (as inference.volumes does)."""
+    from django.conf import settings
+
+    limit = settings.MAX_VOLUME_VOXELS
+    for key in keys:
+        ds, count = headers[key]
+        voxels = int(ds.get("Rows") or 0) * int(ds.get("Columns") or 0) * count
+        if voxels > limit:
+            raise VolumeError(f"series too large to analyse: {count} images of {ds.get('Rows')} x {ds.get('Columns')} "
+                              f"({voxels / 1e6:.1f} M voxels, limit {limit / 1e6:.1f} M)")
+
+
 class ProstateModel:
     name = "prostate"
     version = "1.0"
@@ -198,9 +211,11 @@ class ProstateModel:
     # --- the pipeline entry ----------------------------------------------------------------
 
     def load_case(self, study: StudyInfo) -> ProstateCase:
-        choice = choose_series(orthanc_series_headers(list(study.series)))
+        headers = orthanc_series_headers(list(study.series))
+        choice = choose_series(headers)
         if choice is None:
             raise ValueError("no T2-weighted, ADC and diffusion series found (by their headers)")
+        refuse_if_too_large(headers, [choice.t2w, choice.adc, *choice.dwi])
         dwi = [ds for key in choice.dwi for ds in orthanc_series_datasets(key)]
         return case_from_series(orthanc_series_datasets(choice.t2w), orthanc_series_datasets(choice.adc), dwi)
 
