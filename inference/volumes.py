@@ -101,9 +101,13 @@ def volume_from_datasets(datasets: Iterable[Dataset]) -> Volume:
     hu = np.empty((len(slices), *shape), dtype=np.int16)
     for k, ds in enumerate(slices):
         hu[k] = _hu(ds)
-    header = first.copy()
-    if "PixelData" in header:
-        del header.PixelData
+    # A new dataset holding every element but the pixels: Dataset.copy() is shallow, and deleting
+    # PixelData from a copy deleted it from the caller's first slice too.
+    header = Dataset()
+    header.file_meta = getattr(first, "file_meta", Dataset())
+    for element in first:
+        if element.keyword != "PixelData":
+            header.add(element)
     return Volume(
         hu=hu, spacing=(step_len, dy, dx), origin=positions[0], row_dir=row_dir, col_dir=col_dir,
         slice_step=slice_step, study_instance_uid=str(first.StudyInstanceUID),

@@ -32,6 +32,14 @@ def test_shuffled_slices_come_back_in_position_order_with_hu_and_spacing():
     assert volume.sop_instance_uids[0] == first.SOPInstanceUID
 
 
+def test_the_callers_slices_keep_their_pixels_and_the_header_has_none():
+    datasets = volume_datasets(painted_volume(shape=(6, 16, 16), spacing=(2.0, 1.0, 1.0)))
+    volume = volume_from_datasets(datasets)
+    assert all("PixelData" in ds for ds in datasets)  # a second read of the same slices still works
+    assert "PixelData" not in volume.header and volume.header.PatientID == datasets[0].PatientID
+    np.testing.assert_array_equal(volume_from_datasets(datasets).hu, volume.hu)
+
+
 def test_a_missing_slice_is_refused():
     datasets = volume_datasets(painted_volume(shape=(10, 16, 16)))
     del datasets[4]
