@@ -232,7 +232,7 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
 def study_ingest(orthanc_study_id: str) -> Study | None:
     """Read one study from the archive and save it; None if the archive no longer has it."""
     try:
-        documents = orthanc.study_documents(orthanc_study_id)
+        documents = orthanc.study_documents(orthanc_study_id, results_modalities=NON_IMAGE_MODALITIES)
     except orthanc.OrthancNotFound:
         logger.warning("study %s announced by Orthanc is gone; skipped", orthanc_study_id)
         return None

@@ -73,12 +73,19 @@ def changes_since(seq: int, *, limit: int = 100) -> tuple[list[dict], int, bool]
     return page["Changes"], int(page["Last"]), bool(page["Done"])
 
 
-def study_documents(orthanc_study_id: str) -> tuple[dict, list[dict], dict, str | None]:
-    """What ingestion reads of a study: the study, its series, one instance's tags, its reception time."""
+def study_documents(orthanc_study_id: str, *, results_modalities: frozenset[str] = frozenset()
+                    ) -> tuple[dict, list[dict], dict, str | None]:
+    """What ingestion reads of a study: the study, its series, one instance's tags, its reception time.
+
+    The instance is an image where there is one: results written into the study later (an AI SR or
+    SEG, a report PDF; `results_modalities`) carry neither the order's priority nor the patient's
+    location, nor the images' arrival time."""
     study = get_json(f"studies/{orthanc_study_id}")
     series = get_json(f"studies/{orthanc_study_id}/series")
-    instances = get_json(f"studies/{orthanc_study_id}/instances")
-    first = sorted(instance["ID"] for instance in instances)[0] if instances else None
+    images = [s for s in series if str(s.get("MainDicomTags", {}).get("Modality", "")).upper()
+              not in results_modalities]
+    instances = [i for s in (images or series) for i in s.get("Instances", [])]
+    first = sorted(instances)[0] if instances else None
     tags = get_json(f"instances/{first}/simplified-tags") if first else {}
     reception = None
     if first:

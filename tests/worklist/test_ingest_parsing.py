@@ -71,3 +71,29 @@ def test_ct_dose_comes_from_ctdivol_and_an_estimated_scan_length():
     assert meta.dlp_mgy_cm == round(1.5 * 3 * 1.0 / 10, 1)  # three 1 mm images
     meta = parse_study_metadata(study, series, {}, reception)
     assert meta.ctdi_vol_mgy is None and meta.dlp_mgy_cm is None
+
+
+def test_the_order_fields_are_read_from_an_image_not_from_a_result_stored_later(monkeypatch):
+    # An AI SR or a report PDF joins the study after the images; its instance id may sort first, and
+    # it carries no priority or location: reading it blanked the order's priority on re-ingestion.
+    from worklist import orthanc
+    from worklist.ingest import NON_IMAGE_MODALITIES
+
+    documents = {
+        "studies/S": {"ID": "S", "MainDicomTags": {}},
+        "studies/S/series": [
+            {"ID": "sr", "MainDicomTags": {"Modality": "SR"}, "Instances": ["0-sr"]},
+            {"ID": "ct", "MainDicomTags": {"Modality": "CT"}, "Instances": ["b-image", "a-image"]},
+        ],
+        "instances/a-image/simplified-tags": {"RequestedProcedurePriority": "STAT"},
+        "instances/0-sr/simplified-tags": {},
+    }
+    asked = []
+    monkeypatch.setattr(orthanc, "get_json", lambda path: asked.append(path) or documents[path])
+    monkeypatch.setattr(orthanc, "get_binary", lambda path: b"20261126T080000")
+    _, _, tags, reception = orthanc.study_documents("S", results_modalities=NON_IMAGE_MODALITIES)
+    assert tags == {"RequestedProcedurePriority": "STAT"} and "instances/0-sr/simplified-tags" not in asked
+    assert reception == "20261126T080000"
+    # A study of results only (an SR sent on its own) is still read.
+    documents["studies/S/series"] = documents["studies/S/series"][:1]
+    assert orthanc.study_documents("S", results_modalities=NON_IMAGE_MODALITIES)[2] == {}
