@@ -71,11 +71,6 @@ def _evidence(volume: Volume) -> list[Dataset]:
 def sr_build(volume: Volume, prediction: Prediction, *, model_name: str, model_version: str) -> hd.sr.Comprehensive3DSR:
     uids = result_uids(volume.study_instance_uid, model_name, model_version)
     algorithm = hd.sr.AlgorithmIdentification(name=model_name, version=model_version)
-    observer = hd.sr.ObserverContext(
-        observer_type=codes.DCM.Device,
-        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=uids["device"], name=model_name, manufacturer_name=MANUFACTURER, model_name=model_version),
-    )
     groups = []
     for number, finding in enumerate(prediction.findings, start=1):
         point = hd.sr.ImageRegion3D(
@@ -115,14 +110,28 @@ def sr_build(volume: Volume, prediction: Prediction, *, model_name: str, model_v
             finding_sites=[hd.sr.FindingSite(anatomic_location=codes.SCT.Lung)],
             qualitative_evaluations=[hd.sr.QualitativeEvaluation(name=codes.SCT.Nodule, value=codes.SCT.Absent)],
         ))
+    return measurement_report_document(
+        hd.sr.Comprehensive3DSR, evidence=_evidence(volume), groups=groups, procedure=CT_CHEST, uids=uids,
+        model_name=model_name, model_version=model_version)
+
+
+def measurement_report_document(sr_class, *, evidence: list, groups: list, procedure, uids: dict[str, str],
+                                model_name: str, model_version: str, series_number: int = SR_SERIES_NUMBER):
+    """The TID 1500 Measurement Report every built-in model writes: observed by the model as a
+    device, with UIDs from `result_uids`, so a re-run of the same version replaces it."""
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Device,
+        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
+            uid=uids["device"], name=model_name, manufacturer_name=MANUFACTURER, model_name=model_version),
+    )
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
-        procedure_reported=CT_CHEST,
+        procedure_reported=procedure,
         imaging_measurements=groups,
     )
-    sr = hd.sr.Comprehensive3DSR(
-        evidence=_evidence(volume), content=report[0], series_instance_uid=uids["series"],
-        series_number=SR_SERIES_NUMBER, sop_instance_uid=uids["instance"], instance_number=1,
+    sr = sr_class(
+        evidence=evidence, content=report[0], series_instance_uid=uids["series"],
+        series_number=series_number, sop_instance_uid=uids["instance"], instance_number=1,
         manufacturer=MANUFACTURER, is_complete=True, is_final=False, is_verified=False,
     )
     sr.SeriesDescription = f"AI {model_name} {model_version}"[:64]
@@ -135,23 +144,24 @@ def sr_bytes(sr: Dataset) -> bytes:
     return buffer.getvalue()
 
 
-def _delete_instance(orthanc_instance_id: str) -> None:
-    try:
-        orthanc_client().delete(f"instances/{orthanc_instance_id}")
-    except Exception as exc:  # noqa: BLE001 - the client raises its own types; retry later
-        raise OrthancUnavailable(f"could not replace the previous SR: {exc}") from exc
+def store_replacing(ds: Dataset) -> None:
+    """Post a result instance to Orthanc, replacing an earlier one with the same UID.
+
+    Orthanc keeps the first copy of a SOP instance (OverwriteInstances is off), so an instance
+    with the same UID (an earlier run of the same model version) is deleted and stored again.
+    """
+    payload = sr_bytes(ds)
+    answer = post_instance(payload)
+    if answer.get("Status") == "AlreadyStored":
+        try:
+            orthanc_client().delete(f"instances/{answer['ID']}")
+        except Exception as exc:  # noqa: BLE001 - the client raises its own types; the task retries
+            raise OrthancUnavailable(f"could not replace the previous {ds.get('Modality', 'result')}: {exc}") from exc
+        post_instance(payload)
 
 
 def sr_store(volume: Volume, prediction: Prediction, *, model_name: str, model_version: str) -> str:
-    """Write the SR into the study in Orthanc, replacing an earlier one; returns its SOPInstanceUID.
-
-    Orthanc keeps the first copy of a SOP instance (OverwriteInstances is off), so an SR with
-    the same UID is deleted and stored again.
-    """
+    """Write the SR into the study in Orthanc, replacing an earlier one; returns its SOPInstanceUID."""
     sr = sr_build(volume, prediction, model_name=model_name, model_version=model_version)
-    payload = sr_bytes(sr)
-    answer = post_instance(payload)
-    if answer.get("Status") == "AlreadyStored":
-        _delete_instance(answer["ID"])
-        answer = post_instance(payload)
+    store_replacing(sr)
     return str(sr.SOPInstanceUID)

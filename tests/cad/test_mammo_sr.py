@@ -1,8 +1,5 @@
 """The mammography SR: TID 1500, one image-region group per finding per view, density, valid DICOM."""
 
-import subprocess
-from pathlib import Path
-
 import pydicom
 import pytest
 
@@ -10,8 +7,7 @@ from inference.cad.mammography.images import four_views
 from inference.cad.mammography.sr import sr_build
 from inference.dicom_results import result_uids
 from inference.synthetic import generate_study
-
-DCIODVFY = Path("/usr/bin/dciodvfy")
+from tests.support.dicom import content_items, dciodvfy_errors
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +28,6 @@ def findings(views):
              {"view": "LCC", "series_instance_uid": views["LCC"].series_instance_uid,
               "sop_instance_uid": views["LCC"].sop_instance_uid, "point_px": [70.0, 200.0], "radius_px": 6.0}]},
     ]
-
-
-def content_items(dataset, found=None):
-    found = [] if found is None else found
-    for item in getattr(dataset, "ContentSequence", []):
-        found.append(item)
-        content_items(item, found)
-    return found
-
-
-def validator_errors(path: Path) -> list[str]:
-    report = subprocess.run([str(DCIODVFY), str(path)], capture_output=True, text=True)
-    return [line for line in (report.stdout + report.stderr).splitlines() if line.startswith("Error")]
 
 
 def groups_of(ds):
@@ -93,7 +76,7 @@ def test_one_group_per_finding_per_view_with_a_circle_on_that_view(views, tmp_pa
     evidence = ds.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence
     referenced = {sop.ReferencedSOPInstanceUID for series in evidence for sop in series.ReferencedSOPSequence}
     assert referenced == {v.sop_instance_uid for v in views.values()}
-    assert validator_errors(path) == []
+    assert dciodvfy_errors(path) == []
 
 
 def test_a_negative_read_is_a_valid_sr_saying_no_mass_with_the_density(views, tmp_path):
@@ -105,7 +88,7 @@ def test_a_negative_read_is_a_valid_sr_saying_no_mass_with_the_density(views, tm
              if i.ValueType == "CODE"}
     assert coded["Mammographic breast mass"] == "Absent"
     assert coded["Breast composition"] == "Almost entirely fat breast composition (finding)"
-    assert validator_errors(path) == []
+    assert dciodvfy_errors(path) == []
 
 
 def test_sr_uids_are_the_same_for_the_same_study_model_and_version(views):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import highdicom as hd
 import numpy as np
 import pydicom
@@ -16,8 +13,7 @@ from inference.cad.prostate.registration import Grid
 from inference.cad.prostate.seg import FIRST_LESION_SEGMENT, seg_build, seg_uids
 from inference.cad.prostate.sr import sr_build
 from inference.synthetic.prostate_mri import generate_prostate_mri, prostate_masks
-
-DCIODVFY = Path("/usr/bin/dciodvfy")
+from tests.support.dicom import content_items, dciodvfy_errors
 
 
 def _truth_prediction(case, truth, threshold=0.5) -> ProstatePrediction:
@@ -43,28 +39,13 @@ def generated():
     return case, truth
 
 
-def _validate(path: Path) -> list[str]:
-    if not DCIODVFY.exists():
-        pytest.skip("dciodvfy not installed")
-    report = subprocess.run([str(DCIODVFY), str(path)], capture_output=True, text=True)
-    return [line for line in (report.stdout + report.stderr).splitlines() if line.startswith("Error")]
-
-
-def content_items(dataset, found=None):
-    found = [] if found is None else found
-    for item in getattr(dataset, "ContentSequence", []):
-        found.append(item)
-        content_items(item, found)
-    return found
-
-
 def test_seg_has_zone_and_lesion_segments_on_the_t2_images_and_is_valid(generated, tmp_path):
     case, truth = generated
     prediction = _truth_prediction(case, truth)
     seg = seg_build(case, prediction, model_name="prostate", model_version="1.0")
     path = tmp_path / "seg.dcm"
     seg.save_as(path, enforce_file_format=True)
-    assert _validate(path) == []
+    assert dciodvfy_errors(path) == []
     ds = pydicom.dcmread(path)
     assert ds.Modality == "SEG" and ds.SegmentationType == "BINARY"
     assert ds.StudyInstanceUID == case.t2.study_instance_uid
@@ -91,7 +72,7 @@ def test_sr_has_volumes_psa_density_and_lesions_pointing_at_their_segments(gener
     sr = sr_build(case, prediction, seg, model_name="prostate", model_version="1.0")
     path = tmp_path / "sr.dcm"
     sr.save_as(path, enforce_file_format=True)
-    assert _validate(path) == []
+    assert dciodvfy_errors(path) == []
     ds = pydicom.dcmread(path)
     assert ds.ContentTemplateSequence[0].TemplateIdentifier == "1500"
     items = content_items(ds)
@@ -121,7 +102,7 @@ def test_a_case_without_reported_lesion_is_valid_and_says_so(generated, tmp_path
     for name, ds in (("seg", seg), ("sr", sr)):
         path = tmp_path / f"{name}.dcm"
         ds.save_as(path, enforce_file_format=True)
-        assert _validate(path) == []
+        assert dciodvfy_errors(path) == []
     assert len(seg.SegmentSequence) == 2
     assert headline(prediction).endswith("· no suspicious lesion")
     assert headline(prediction).startswith(f"Gland {prediction.gland_ml:.0f} mL, PSA density")

@@ -5,7 +5,6 @@ lesion in the database, urgency raised, pushed over the websocket."""
 from __future__ import annotations
 
 import io
-import subprocess
 
 import numpy as np
 import pydicom
@@ -16,7 +15,7 @@ from inference.models import AnalysisRun
 from inference.synthetic import generate_study
 from tests.integration.helpers import collect_messages, open_worklist_socket, session_cookie
 from tests.support import processes
-from tests.support.dicom import c_store
+from tests.support.dicom import c_store, dciodvfy_errors
 from worklist.orthanc import get_binary, get_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,12 +32,6 @@ def prostate_worker(orthanc, subprocess_env, service_logs):
     worker = processes.celery_worker_process(env, service_logs).start()
     yield worker
     worker.stop()
-
-
-def _validator_errors(raw: bytes, path) -> list[str]:
-    path.write_bytes(raw)
-    report = subprocess.run(["/usr/bin/dciodvfy", str(path)], capture_output=True, text=True)
-    return [line for line in (report.stdout + report.stderr).splitlines() if line.startswith("Error")]
 
 
 def test_a_prostate_lesion_is_found_segmented_reported_in_dicom_and_raises_the_study(
@@ -112,5 +105,5 @@ def test_a_prostate_lesion_is_found_segmented_reported_in_dicom_and_raises_the_s
     assert sr.SOPInstanceUID == result["sr_sop_instance_uid"]
     assert [s.SegmentLabel for s in seg.SegmentSequence][:3] == ["Peripheral zone", "Transition zone",
                                                                  "Lesion 1 (PZ)"]
-    assert _validator_errors(seg_raw, tmp_path / "seg.dcm") == []
-    assert _validator_errors(sr_raw, tmp_path / "sr.dcm") == []
+    assert dciodvfy_errors(seg_raw, tmp_path) == []
+    assert dciodvfy_errors(sr_raw, tmp_path) == []

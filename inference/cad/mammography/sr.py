@@ -19,16 +19,13 @@ from pydicom.uid import generate_uid
 from inference.cad.mammography.images import VIEW_NAMES, MammoView
 from inference.dicom_results import (
     LOCAL_SCHEME,
-    MANUFACTURER,
     MILLIMETRE,
     NO_UNITS,
     PROBABILITY,
-    SR_SERIES_NUMBER,
-    _delete_instance,
+    measurement_report_document,
     result_uids,
-    sr_bytes,
+    store_replacing,
 )
-from worklist.orthanc import post_instance
 
 FINDING_TYPES = {
     "mass_spiculated": codes.SCT.MammographicBreastMass,
@@ -91,11 +88,6 @@ def sr_build(views: dict[str, MammoView], findings: list[dict], density: str, *,
     first = views[VIEW_NAMES[0]].header
     uids = result_uids(str(first.StudyInstanceUID), model_name, model_version)
     algorithm = hd.sr.AlgorithmIdentification(name=model_name, version=model_version)
-    observer = hd.sr.ObserverContext(
-        observer_type=codes.DCM.Device,
-        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=uids["device"], name=model_name, manufacturer_name=MANUFACTURER, model_name=model_version),
-    )
     groups: list = []
     for finding in findings:
         number = int(finding["lesion_id"])
@@ -139,27 +131,14 @@ def sr_build(views: dict[str, MammoView], findings: list[dict], density: str, *,
             qualitative_evaluations=[hd.sr.QualitativeEvaluation(name=codes.SCT.MammographicBreastMass,
                                                                   value=codes.SCT.Absent)],
         ))
-    report = hd.sr.MeasurementReport(
-        observation_context=hd.sr.ObservationContext(observer_device_context=observer),
-        procedure_reported=PROCEDURE,
-        imaging_measurements=groups,
-    )
-    sr = hd.sr.ComprehensiveSR(
-        evidence=_evidence(views), content=report[0], series_instance_uid=uids["series"],
-        series_number=SR_SERIES_NUMBER, sop_instance_uid=uids["instance"], instance_number=1,
-        manufacturer=MANUFACTURER, is_complete=True, is_final=False, is_verified=False,
-    )
-    sr.SeriesDescription = f"AI {model_name} {model_version}"[:64]
-    return sr
+    return measurement_report_document(
+        hd.sr.ComprehensiveSR, evidence=_evidence(views), groups=groups, procedure=PROCEDURE, uids=uids,
+        model_name=model_name, model_version=model_version)
 
 
 def sr_store(views: dict[str, MammoView], findings: list[dict], density: str, *, model_name: str,
              model_version: str) -> str:
     """Store the SR in the study in Orthanc, replacing an earlier one; returns its SOPInstanceUID."""
     sr = sr_build(views, findings, density, model_name=model_name, model_version=model_version)
-    payload = sr_bytes(sr)
-    answer = post_instance(payload)
-    if answer.get("Status") == "AlreadyStored":
-        _delete_instance(answer["ID"])
-        answer = post_instance(payload)
+    store_replacing(sr)
     return str(sr.SOPInstanceUID)

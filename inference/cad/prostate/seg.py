@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import highdicom as hd
 import numpy as np
-from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from inference.dicom_results import MANUFACTURER, sr_bytes
-from worklist.orthanc import OrthancUnavailable, orthanc_client, post_instance
+from inference.dicom_results import MANUFACTURER, store_replacing
 
 SEG_SERIES_NUMBER = 9902
 PZ_SEGMENT, TZ_SEGMENT, FIRST_LESION_SEGMENT = 1, 2, 3
@@ -79,19 +77,6 @@ def seg_build(case, prediction, *, model_name: str, model_version: str) -> hd.se
     )
     seg.SeriesDescription = f"AI {model_name} {model_version} SEG"[:64]
     return seg
-
-
-def store_replacing(ds: Dataset) -> None:
-    """Post to Orthanc; an instance with the same UID (an earlier run) is deleted and posted again,
-    since Orthanc keeps the first copy of a SOP instance."""
-    payload = sr_bytes(ds)
-    answer = post_instance(payload)
-    if answer.get("Status") == "AlreadyStored":
-        try:
-            orthanc_client().delete(f"instances/{answer['ID']}")
-        except Exception as exc:  # noqa: BLE001 - the client raises its own types; the task retries
-            raise OrthancUnavailable(f"could not replace the previous {ds.Modality}: {exc}") from exc
-        post_instance(payload)
 
 
 def seg_store(case, prediction, *, model_name: str, model_version: str) -> hd.seg.Segmentation:

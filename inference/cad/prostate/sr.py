@@ -12,8 +12,16 @@ import highdicom as hd
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from inference.cad.prostate.seg import FIRST_LESION_SEGMENT, PZ_SEGMENT, TZ_SEGMENT, store_replacing
-from inference.dicom_results import LOCAL_SCHEME, MANUFACTURER, MILLIMETRE, NO_UNITS, PROBABILITY, result_uids
+from inference.cad.prostate.seg import FIRST_LESION_SEGMENT, PZ_SEGMENT, TZ_SEGMENT
+from inference.dicom_results import (
+    LOCAL_SCHEME,
+    MILLIMETRE,
+    NO_UNITS,
+    PROBABILITY,
+    measurement_report_document,
+    result_uids,
+    store_replacing,
+)
 
 SR_SERIES_NUMBER = 9903
 MILLILITRE = hd.sr.CodedConcept("ml", "UCUM", "milliliter")
@@ -33,11 +41,6 @@ def sr_build(case, prediction, seg, *, model_name: str, model_version: str) -> h
     """The SR of a ProstateCase and its ProstatePrediction; `seg` is the SEG its ROIs point at."""
     uids = result_uids(case.t2.study_instance_uid, model_name, model_version)
     algo = hd.sr.AlgorithmIdentification(name=model_name, version=model_version)
-    observer = hd.sr.ObserverContext(
-        observer_type=codes.DCM.Device,
-        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=uids["device"], name=model_name, manufacturer_name=MANUFACTURER, model_name=model_version),
-    )
     source_series = hd.sr.SourceSeriesForSegmentation(case.t2.series_instance_uid)
 
     def measure(name, value, unit):
@@ -70,16 +73,9 @@ def sr_build(case, prediction, seg, *, model_name: str, model_version: str) -> h
             measurements=[measure(codes.SCT.LongAxis, lesion.diameter_mm, MILLIMETRE),
                           measure(codes.SCT.Volume, lesion.volume_ml, MILLILITRE),
                           measure(PROBABILITY, lesion.probability, NO_UNITS)]))
-    report = hd.sr.MeasurementReport(
-        observation_context=hd.sr.ObservationContext(observer_device_context=observer),
-        procedure_reported=MP_MRI_PROSTATE, imaging_measurements=groups)
-    sr = hd.sr.Comprehensive3DSR(
-        evidence=[*case.t2_datasets, seg], content=report[0], series_instance_uid=uids["series"],
-        series_number=SR_SERIES_NUMBER, sop_instance_uid=uids["instance"], instance_number=1,
-        manufacturer=MANUFACTURER, is_complete=True, is_final=False, is_verified=False,
-    )
-    sr.SeriesDescription = f"AI {model_name} {model_version}"[:64]
-    return sr
+    return measurement_report_document(
+        hd.sr.Comprehensive3DSR, evidence=[*case.t2_datasets, seg], groups=groups, procedure=MP_MRI_PROSTATE,
+        uids=uids, model_name=model_name, model_version=model_version, series_number=SR_SERIES_NUMBER)
 
 
 def sr_store(case, prediction, seg, *, model_name: str, model_version: str) -> str:
