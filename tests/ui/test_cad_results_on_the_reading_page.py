@@ -8,6 +8,7 @@ hold the lesion (and on no other view) and the prostate SEG over the T2 series.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,8 @@ from playwright.sync_api import expect
 
 from inference.models import AnalysisRun
 from inference.synthetic import generate_study
+from priors.models import PriorReport
+from priors.services import mined_fields
 from tests.imaging.test_viewer_ui import CANVAS_COUNTS, drawn
 from tests.support import processes
 from tests.support.dicom import c_store
@@ -52,7 +55,13 @@ def _analysed(uid: str) -> Study:
         timeout=120, what=f"study {uid} analysed")
 
 
-def test_the_models_marks_and_segmentation_show_on_the_right_images(cad_worker, web_server, login, radiologist):
+def imported_report(study: Study, accession: str, day: date, text: str) -> None:
+    PriorReport.objects.create(patient_id=study.patient_id, accession_number=accession, study_date=day, text=text,
+                               source="imported", **mined_fields(text))
+
+
+def test_the_models_marks_and_segmentation_show_on_the_right_images(cad_worker, web_server, login, radiologist,
+                                                                    manager):
     mammo = generate_study("mammography", seed=MAMMO_SEED, matrix="standard", n_lesions=1, density="b",
                            patient_location="SCREENING CENTRE")
     prostate = generate_study("prostate_mri", seed=PROSTATE_SEED, n_lesions=1)
@@ -70,7 +79,15 @@ def test_the_models_marks_and_segmentation_show_on_the_right_images(cad_worker, 
     assert marked_views & {"RCC", "RMLO"}, run.result["findings"]
     assert not marked_views & {"LCC", "LMLO"}, run.result["findings"]  # no false mark in this case
 
-    # Mammography: the marks are on the right breast's views only.
+    # Last year's report of this patient, and (imported from the RIS) the report of this very study.
+    this_day = (mg_study.study_datetime or mg_study.arrived_at).date()
+    imported_report(mg_study, "PRIOR-1", this_day - timedelta(days=365),
+                    "Bilateral screening mammogram. Scattered areas of fibroglandular density. "
+                    "Benign-appearing calcifications left. BI-RADS 2: benign.")
+    imported_report(mg_study, mg_study.accession_number, this_day,
+                    "Spiculated mass right breast upper outer quadrant. Assessment: BI-RADS 4C, biopsy advised.")
+
+    # Mammography: the marks are on the right breast's views only; the prior result is beside them.
     page = login(radiologist)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -91,6 +108,10 @@ def test_the_models_marks_and_segmentation_show_on_the_right_images(cad_worker, 
     first_view = run.result["findings"][0]["views"][0]["view"]
     expect(page.locator(f"#view-buttons button[data-view={first_view}]")).to_have_class(
         re.compile(r"\bactive\b"))
+    priors = page.locator("#priors-panel")
+    expect(priors).to_be_visible()
+    expect(priors.locator("#priors-body tr")).to_have_count(1)  # not this study's own report
+    expect(priors.locator("#priors-body tr").first).to_contain_text("2")
     screenshot(page, "study-mammography-ai")
 
     # Prostate: the SEG the model stored is drawn over the T2 series, at the lesion too.
@@ -106,3 +127,10 @@ def test_the_models_marks_and_segmentation_show_on_the_right_images(cad_worker, 
     assert page.evaluate(COLOURED) > 200
     screenshot(page, "study-prostate-ai")
     assert errors == []
+
+    # The manager sees the model's recall call against the category mined from the study's report.
+    dashboard = login(manager)
+    dashboard.goto(f"{web_server.url}/manager/ai/")
+    cells = dashboard.locator("#ai-mammo-reports tbody tr").first.locator("td")
+    expect(cells.nth(0)).to_have_text("1")  # one study counted
+    expect(cells.nth(1)).to_have_text("1")  # AI recall, report recall (BI-RADS 4C)

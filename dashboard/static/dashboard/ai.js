@@ -4,9 +4,11 @@ import { chart, colour, COLOURS, dateTime, days, fillTable, getJson, num, onDays
 const label = (m) => `${m.model_name} ${m.model_version}`;
 
 async function load() {
-  const [ai, weekly] = await Promise.all([
+  const [ai, weekly, mammo] = await Promise.all([
     getJson(`/api/stats/ai/?days=${days()}`),
     getJson(`/api/stats/ai/agreement/?days=${Math.max(days(), 35)}`),
+    // Every analysed mammogram against the BI-RADS mined from its report (priors app), all time.
+    getJson("/api/dashboard/ai-agreement/mammography/"),
   ]);
 
   const alerts = document.getElementById("drift-alerts");
@@ -73,6 +75,15 @@ async function load() {
     m.accepted_share === null ? "–" : `${pct(m.accepted_share)} (${m.findings_accepted + m.findings_edited})`,
     m.findings_rejected, m.findings_added, m.inference_median_seconds === null ? "–" : `${num(m.inference_median_seconds)} s`,
   ]);
+  const t = mammo.table;
+  const skipped = Object.entries(mammo.not_counted).filter(([, n]) => n).map(([why, n]) => `${why.replaceAll("_", " ")} ${n}`);
+  fillTable("#ai-mammo-reports", mammo.n || skipped.length ? [mammo] : [], (m) => [
+    m.n, t.ai_recall_report_recall, t.ai_recall_report_no_recall, t.ai_no_recall_report_recall,
+    t.ai_no_recall_report_no_recall, m.sensitivity === null ? "–" : pct(m.sensitivity),
+    m.specificity === null ? "–" : pct(m.specificity), m.agreement === null ? "–" : pct(m.agreement),
+    skipped.join(", ") || "–",
+  ]);
+  document.getElementById("ai-mammo-definition").textContent = mammo.definition;
   fillTable("#ai-failures", ai.failures, (f) => [f.model_name, f.model_version, f.reason, f.n, dateTime(f.last)]);
 }
 
