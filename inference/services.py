@@ -106,14 +106,13 @@ def study_analyse(study_id: int) -> str:
         Study.objects.filter(pk=study_id).update(analysis_attempts=F("analysis_attempts") + 1)
 
         info = study_info(study)
-        models = models_for_study(info)
-        if not models:
+        models, failures = models_for_study(info)
+        if not models and not failures:
             what = " ".join(part for part in (study.modality, study.body_part) if part) or "unknown"
             _finish(study_id, generation, StudyStatus.NO_AI, reason=f"No AI for this study type ({what})")
             return "done: no_ai"
 
         study_set_status(study_id, StudyStatus.ANALYSING)
-        failures: list[str] = []
         headlines: list[str] = []
         for model in models:
             outcome_text = _run_one(study, info, model, generation)

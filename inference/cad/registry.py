@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 
 from django.conf import settings
 
 from inference.cad.base import CadModel, StudyInfo
+
+logger = logging.getLogger(__name__)
 
 
 def _load(path: str) -> CadModel:
@@ -29,5 +32,21 @@ def registered_models() -> tuple[CadModel, ...]:
     return built_in + external
 
 
-def models_for_study(study: StudyInfo) -> list[CadModel]:
-    return [model for model in registered_models() if model.applies_to(study)]
+def models_for_study(study: StudyInfo) -> tuple[list[CadModel], list[str]]:
+    """The models that read this study, and why any model could not tell ("name: reason").
+
+    Deciding may read headers from the archive; an archive outage propagates (the task retries),
+    any other error is one model's failure, shown on the study, and does not stop the others."""
+    from worklist.orthanc import OrthancUnavailable
+
+    chosen, failures = [], []
+    for model in registered_models():
+        try:
+            if model.applies_to(study):
+                chosen.append(model)
+        except OrthancUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded on the study, never hides it
+            logger.exception("model %s could not decide whether it reads study %s", model.name, study.study_id)
+            failures.append(f"{model.name}: could not read the study's headers ({type(exc).__name__}: {exc})"[:300])
+    return chosen, failures

@@ -64,3 +64,27 @@ class FindingsFromFile:
             headline=f"{len(findings)} nodules, largest {largest['diameter_mm']:g} mm {largest['type']}",
             result={"findings": findings, "series_instance_uid": series_uid},
         )
+
+
+class CannotReadHeaders:
+    """Its routing reads headers and meets one it cannot parse (a real model reads them from Orthanc)."""
+
+    name, version = "fake_header_reader", "1.0"
+
+    def applies_to(self, study: StudyInfo) -> bool:
+        raise ValueError("ViewCodeSequence is empty")
+
+    def run(self, study: StudyInfo) -> ModelOutcome:
+        raise AssertionError("never routed here")
+
+
+class NeedsTheArchiveToRoute:
+    name, version = "fake_archive_router", "1.0"
+
+    def applies_to(self, study: StudyInfo) -> bool:
+        from worklist.orthanc import OrthancUnavailable
+
+        raise OrthancUnavailable("connection refused")
+
+    def run(self, study: StudyInfo) -> ModelOutcome:
+        raise AssertionError("never routed here")

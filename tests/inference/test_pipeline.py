@@ -63,6 +63,32 @@ def test_a_crashing_model_leaves_the_study_on_the_worklist_marked_ai_failed(cad_
     assert runs == {"fake_crasher": "failed", "fake_flagger": "done"}
 
 
+def test_a_model_that_cannot_decide_is_shown_as_failed_and_the_others_still_run(cad_models):
+    cad_models("tests.inference.fake_models:CannotReadHeaders", "tests.inference.fake_models:FlagsEveryCt")
+    study = queued_study()
+    assert study_analyse(study.pk) == "done: ai_failed"
+    study.refresh_from_db()
+    assert study.status == StudyStatus.AI_FAILED
+    assert study.status_reason == ("fake_header_reader: could not read the study's headers "
+                                   "(ValueError: ViewCodeSequence is empty)")
+    assert study.urgency_code == "ai_critical"  # the other model's finding still counts
+    # Alone, it still leaves the study listed as AI failed rather than "no AI".
+    cad_models("tests.inference.fake_models:CannotReadHeaders")
+    alone = queued_study(modality="MG", body_part="BREAST")
+    assert study_analyse(alone.pk) == "done: ai_failed"
+
+
+def test_an_archive_outage_while_routing_is_retried_not_recorded(cad_models):
+    from worklist.orthanc import OrthancUnavailable
+
+    cad_models("tests.inference.fake_models:NeedsTheArchiveToRoute")
+    study = queued_study()
+    with pytest.raises(OrthancUnavailable):
+        study_analyse(study.pk)
+    study.refresh_from_db()
+    assert study.status == StudyStatus.QUEUED and study.analysed_generation == 0
+
+
 def test_analysing_twice_does_not_duplicate(cad_models):
     cad_models("tests.inference.fake_models:FlagsEveryCt")
     study = queued_study()
