@@ -11,24 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-def write_case(folder: Path, *, matrix: str, seed: int) -> None:
-    code = (
-        "from inference.synthetic import generate_study; import sys; "
-        f"generate_study('mammography', seed={seed}, matrix={matrix!r}, n_lesions=2).write(sys.argv[1])"
-    )
-    subprocess.run([sys.executable, "-c", code, str(folder)], check=True, cwd=ROOT)
+from inference_timing import django_setup, print_runs, time_runs, write_generated_study
 
 
 def main() -> None:
@@ -39,12 +25,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4242)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    os.environ.setdefault("ORTHANC_PASSWORD", "bench-only")
-    import django
-
-    django.setup()
+    django_setup()
     import pydicom
     import torch
 
@@ -54,33 +35,20 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "case"
-        write_case(folder, matrix=args.matrix, seed=args.seed)
-        files = sorted(folder.rglob("*.dcm"))
+        files = write_generated_study(Path(tmp) / "case", "mammography", seed=args.seed, matrix=args.matrix,
+                                      n_lesions=2)
         model = MammographyModel()
         model.network()  # weights load once per process, as in a worker
-        rows = []
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            views = four_views(pydicom.dcmread(f) for f in files)
-            t1 = time.perf_counter()
-            prediction = model.predict(views)
-            t2 = time.perf_counter()
+
+        def results(views, prediction) -> int:
             findings = model.findings(prediction, views)
             sr_build(views, findings, prediction.density, model_name=model.name, model_version=model.version)
-            t3 = time.perf_counter()
-            rows.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0, len(findings)))
-            del views
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"Mammography inference, four views at matrix {args.matrix!r}, {len(files)} files, "
-          f"torch threads {torch.get_num_threads()}, CPU cores {os.cpu_count()}\n")
-    print("| run | read DICOM (s) | predict (s) | findings + SR (s) | total (s) | findings |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for n, (a, b, c, d, f) in enumerate(rows, 1):
-        print(f"| {n} | {a:.2f} | {b:.2f} | {c:.2f} | {d:.2f} | {f} |")
-    medians = [statistics.median(r[i] for r in rows) for i in range(4)]
-    print(f"| **median** | {medians[0]:.2f} | **{medians[1]:.2f}** | {medians[2]:.2f} | **{medians[3]:.2f}** | |")
-    print(f"\nPeak RSS of this process: {peak_mb:.0f} MB")
+            return len(findings)
+
+        rows = time_runs(args.runs, lambda: four_views(pydicom.dcmread(f) for f in files), model.predict, results)
+    print_runs(f"Mammography inference, four views at matrix {args.matrix!r}, {len(files)} files, "
+               f"torch threads {torch.get_num_threads()}, CPU cores {os.cpu_count()}",
+               ("read DICOM", "predict", "findings + SR"), "findings", rows, note="target: ≤ 10 s per case")
 
 
 if __name__ == "__main__":
