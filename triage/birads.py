@@ -169,6 +169,7 @@ def suggest(findings: Sequence[Finding], *, screening: bool) -> BiradsSuggestion
     return BiradsSuggestion(category, f"diagnostic exam: {best_rule}", MANAGEMENT[category], best_index)
 
 
-def is_screening(*texts: str) -> bool:
-    """Screening or diagnostic, from the study description or the requested procedure."""
+def is_screening(*texts: str | None) -> bool:
+    """Screening or diagnostic, from what the study says of itself: description, requested
+    procedure, patient location ("SCREENING CENTRE"). Called through triage.priority.is_screening."""
     return any("SCREEN" in (text or "").upper() for text in texts)

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from triage import rules
+from triage import birads, rules
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class StudyFacts:
     ai_status: str | None = None  # e.g. "ai_failed: timeout", "ai_pending"
     modality: str | None = None  # main modality, e.g. "MG"
     study_description: str | None = None  # e.g. "MAMMOGRAPHY SCREENING BILATERAL"
+    requested_procedure: str | None = None  # the RIS order's procedure text
 
 
 @dataclass(frozen=True)
@@ -287,14 +288,13 @@ def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) 
     return None, "no AI result", suspicion
 
 
-_SCREENING = re.compile(r"SCREEN")
-
-
 def is_screening(facts: StudyFacts) -> bool:
-    """A screening-programme study: a screening modality ordered or located as screening."""
+    """A screening-programme study: a screening modality described, ordered or located as screening.
+
+    The one test of "screening" for the reading queue and the BI-RADS suggestion alike."""
     if _text(facts.modality) not in rules.SCREENING_MODALITIES:
         return False
-    return bool(_SCREENING.search(_text(facts.study_description)) or _SCREENING.search(_text(facts.patient_location)))
+    return birads.is_screening(facts.study_description, facts.requested_procedure, facts.patient_location)
 
 
 def reading_queue(facts: StudyFacts, ai_code: str | None) -> tuple[str, str]:

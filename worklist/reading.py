@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
 from triage import birads, lungrads, pirads
+from triage.priority import is_screening
 from worklist.models import (
     CriticalResult,
     FindingDecision,
@@ -24,7 +25,7 @@ from worklist.models import (
     ReportVersion,
     Study,
 )
-from worklist.services import audit_record, study_publish_on_commit
+from worklist.services import audit_record, study_facts, study_publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -306,14 +307,9 @@ def _accepted_breast_findings(findings: list[FindingView]) -> list[birads.Findin
 
 
 def study_is_screening(study: Study) -> bool:
-    """Screening or diagnostic mammography: the study description, else the RIS order's procedure."""
-    from worklist.models import Order
-
-    procedure = ""
-    if study.accession_number:
-        procedure = Order.objects.filter(accession_number=study.accession_number).values_list(
-            "procedure", flat=True).first() or ""
-    return birads.is_screening(study.study_description, procedure)
+    """Screening or diagnostic mammography, as triage decides it for the reading queue (description,
+    the RIS order's procedure, the patient location)."""
+    return is_screening(study_facts(study))
 
 
 def _ai_result(study: Study, model_name: str) -> dict:

@@ -56,6 +56,7 @@ def study_facts(study: Study) -> StudyFacts:
         ai_status=ai_status,
         modality=study.modality or None,
         study_description=study.study_description or None,
+        requested_procedure=(order.procedure or None) if order else None,
     )
 
 

@@ -77,3 +77,4 @@ def test_screening_is_read_from_the_description_or_the_procedure():
     assert birads.is_screening("MAMMOGRAPHY SCREENING BILATERAL", "")
     assert birads.is_screening("MAMMO BILAT", "Screening mammogram")
     assert not birads.is_screening("MAMMOGRAPHY DIAGNOSTIC LEFT", "")
+    assert birads.is_screening("MAMMO BILAT", None, "SCREENING CENTRE")

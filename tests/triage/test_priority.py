@@ -179,6 +179,13 @@ def test_a_model_stated_operating_threshold_decides_its_flag(stated, score, expe
 # --- reading queue -----------------------------------------------------------------
 
 
+def test_the_queue_and_the_birads_report_agree_on_what_is_screening():
+    # The RIS order's procedure makes a plainly described mammogram a screening case, for both.
+    by_order = facts(None, "BREAST CLINIC", modality="MG", study_description="MAMMO BILAT",
+                     requested_procedure="SCREENING MAMMOGRAM BILATERAL")
+    assert prioritise(by_order, DEFAULT_TARGETS, now=T0).queue == "screening"
+
+
 def mammo(category, suspicion, description="MAMMOGRAPHY SCREENING BILATERAL", location="SCREENING CENTRE"):
     return facts(None, location, modality="MG", study_description=description,
                  ai_findings=(AiResult("mammography", suspicion, category, "R breast: mass"),) if category else ())
