@@ -16,7 +16,7 @@ TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-secret-key-not-for-production-
 	ORTHANC_USERNAME=triage ORTHANC_PASSWORD=test-orthanc-password ORTHANC_STABLE_AGE=2 \
 	INGEST_POLL_SECONDS=0.5 DJANGO_FAST_PASSWORD_HASHER=1
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast pytest lint bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -27,6 +27,11 @@ demo: setup
 test:
 	WITH_TEST_TOOLS=1 bash scripts/setup.sh
 	bash scripts/services.sh
+	$(TEST_ENV) $(VENV)/python manage.py collectstatic --no-input -v 0
+	$(TEST_ENV) $(VENV)/python -m pytest $(PYTEST_ARGS)
+
+# Run pytest on an installed checkout without the setup step (e.g. `make pytest PYTEST_ARGS="tests/worklist"`).
+pytest:
 	$(TEST_ENV) $(VENV)/python manage.py collectstatic --no-input -v 0
 	$(TEST_ENV) $(VENV)/python -m pytest $(PYTEST_ARGS)
 
