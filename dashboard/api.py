@@ -17,7 +17,7 @@ from accounts.permissions import IsManager
 from dashboard import capacity, selectors
 from dashboard.models import DoseReferenceLevel
 from dashboard.services import dose_reference_set
-from triage.selectors import urgency_targets
+from triage.selectors import order_policy, urgency_targets
 from worklist.services import audit_record
 
 TAG = ["stats"]
@@ -348,7 +348,7 @@ class CapacityApi(StatsApi):
         data = self.CapacityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         plan = capacity.capacity_plan(inputs=capacity.capacity_inputs(), targets=urgency_targets(),
-                                      **data.validated_data)
+                                      policy=order_policy(), **data.validated_data)
         return Response(plan)
 
 

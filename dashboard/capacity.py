@@ -22,26 +22,27 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from dashboard import selectors
-from triage.priority import Target
+from triage.priority import DEFAULT_POLICY, OrderPolicy, Target
 from triage.simulation import (
     DEFAULT_CASE_MIX,
     HOURLY_PROFILE,
     MINUTES_PER_DAY,
+    MISSED,
+    POSITIVE,
+    Design,
     SimStudy,
     StudyType,
     arrivals_per_day,
-    final_classes,
     generate_studies,
     mean_read_minutes,
-    run_queue,
-    summarise,
+    run_designs,
 )
 
 MEASURE_DAYS = 28
 MIN_TIMED_READS = 20
 MIN_ARRIVALS = 100
 DEFAULT_LOAD = 0.9  # when nothing is measured: the simulation's reference load
-REPORTED_GROUPS = ("stat", "ai_critical", "inpatient", "urgent", "routine", "truly positive", "all")
+REPORTED_GROUPS = ("stat", "ai_critical", "inpatient", "urgent", "routine", POSITIVE, MISSED, "all")
 DEFAULT_TYPES = {t.name: t for t in DEFAULT_CASE_MIX}
 
 
@@ -84,6 +85,8 @@ class CapacityInputs:
     radiologists: int
     types: list[TypeInput]
     notes: list[str] = field(default_factory=list)
+    measured_arrivals: bool = False  # rates and case mix from this department (else the simulation's defaults)
+    measured_radiologists: bool = False  # readers who signed reports in the last 7 days (else assumed)
 
     @property
     def case_mix(self) -> tuple[StudyType, ...]:
@@ -103,6 +106,9 @@ class CapacityInputs:
             "radiologists": self.radiologists, "mean_read_minutes": self.mean_read_minutes,
             "utilisation": self.utilisation(radiologists=self.radiologists),
             "types": [t.__dict__ for t in self.types], "notes": self.notes,
+            "measured_arrivals": self.measured_arrivals, "measured_radiologists": self.measured_radiologists,
+            "measured_read_types": sum(1 for t in self.types if t.share > 0 and t.measured_read),
+            "read_types": sum(1 for t in self.types if t.share > 0),
         }
 
 
@@ -121,9 +127,10 @@ def capacity_inputs(*, window: selectors.Window | None = None) -> CapacityInputs
     total = sum(arrivals.values())
     radiologists = selectors.active_radiologists(window=selectors.window_last(7, until=window.until))
     notes: list[str] = []
-    if radiologists < 1:
+    measured_radiologists = radiologists >= 1
+    if not measured_radiologists:
         radiologists = 4
-        notes.append("No reports signed in the last 7 days: 4 radiologists assumed.")
+        notes.append("No reports signed in the last 7 days: 4 radiologists assumed (a default, not measured).")
 
     if total < MIN_ARRIVALS:
         notes.append(f"Only {total} arrivals in the last {days} days (need {MIN_ARRIVALS}): the simulation's "
@@ -148,9 +155,11 @@ def capacity_inputs(*, window: selectors.Window | None = None) -> CapacityInputs
     if defaulted:
         notes.append(f"Default reading times (fewer than {MIN_TIMED_READS} timed reads): {', '.join(defaulted)}.")
     notes.append("Defaults always: order priorities per type, prevalence of positive findings, AI sensitivity and "
-                 "specificity 0.9/0.9, readers working around the clock (docs/simulation.md).")
+                 "specificity 0.9/0.9 (scores from a binormal ROC), readers working around the clock "
+                 "(docs/simulation.md).")
     return CapacityInputs(days=days, arrivals=total, per_day=per_day, hourly=hourly, radiologists=radiologists,
-                          types=types, notes=notes)
+                          types=types, notes=notes, measured_arrivals=total >= MIN_ARRIVALS,
+                          measured_radiologists=measured_radiologists)
 
 
 def measured_arrivals(*, inputs: CapacityInputs, days: int, seed: int, volume: float = 1.0) -> list[SimStudy]:
@@ -178,16 +187,25 @@ def _group_row(stats, policy: str) -> dict:
 
     return {
         "group": stats.group, "policy": policy, "n": stats.n, "unread": stats.unread,
+        "start_median_minutes": number(stats.start_median),
+        "start_p95_minutes": number(stats.start_p95),
+        "start_p99_minutes": number(stats.start_p99),
+        "start_max_minutes": number(stats.start_max),
         "report_median_minutes": number(stats.report_median),
         "report_p95_minutes": number(stats.report_p95),
+        "report_p99_minutes": number(stats.report_p99),
+        "report_max_minutes": number(stats.report_max),
         "within_target": number(stats.within_target),
     }
 
 
 def capacity_plan(*, inputs: CapacityInputs, targets: dict[str, Target], radiologists: int | None = None,
-                  days: int = 7, seed: int = 1, volume_growth: float = 0.3) -> dict:
+                  days: int = 7, seed: int = 1, volume_growth: float = 0.3,
+                  policy: OrderPolicy = DEFAULT_POLICY) -> dict:
     """Run the scenarios: as measured, one radiologist more, one fewer, and more volume, each
-    under FIFO and under triage on the identical arrival stream."""
+    under FIFO and under triage (the live targets, age ceilings and ageing policy) on the
+    identical arrival stream. Groups are by the class each study truly needed; each has the
+    median, p95, p99 and maximum wait to start and to report."""
     readers = radiologists or inputs.radiologists
     scenarios = [("As measured", readers, 1.0), ("One radiologist more", readers + 1, 1.0)]
     if readers > 1:
@@ -196,12 +214,11 @@ def capacity_plan(*, inputs: CapacityInputs, targets: dict[str, Target], radiolo
     out = []
     for name, n, volume in scenarios:
         studies = measured_arrivals(inputs=inputs, days=days, seed=seed, volume=volume)
-        classes = final_classes(studies, targets)
+        _, stats = run_designs(studies, radiologists=n, policies=["fifo", Design("triage", policy)],
+                               targets=targets)
         groups = []
-        for policy in ("fifo", "triage"):
-            result = run_queue(studies, radiologists=n, policy=policy, targets=targets)
-            stats = summarise(result, targets=targets, warmup_days=1.0, classes=classes)
-            groups += [_group_row(g, policy) for g in stats if g.group in REPORTED_GROUPS]
+        for policy_name in ("fifo", "triage"):
+            groups += [_group_row(g, policy_name) for g in stats[policy_name] if g.group in REPORTED_GROUPS]
         utilisation = inputs.utilisation(radiologists=n, volume=volume)
         out.append({
             "scenario": name, "radiologists": n, "volume": volume, "studies": len(studies),

@@ -718,7 +718,7 @@ def studies_for_export(*, window: Window) -> Iterable[dict]:
 
 
 def target_changes(*, limit: int = 20) -> list[dict]:
-    """The latest turnaround-target changes from the audit log."""
-    rows = (AuditEvent.objects.filter(action="urgency_class.update").order_by("-at")
+    """The latest changes of turnaround targets, age ceilings and the ageing policy (audit log)."""
+    rows = (AuditEvent.objects.filter(action__in=("urgency_class.update", "ageing_policy.update")).order_by("-at")
             .values("at", "user__username", "detail")[:limit])
     return [{"at": _iso(r["at"]), "user": r["user__username"], "detail": r["detail"]} for r in rows]

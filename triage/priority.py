@@ -9,14 +9,26 @@ The order is *earliest due time first*, where
              the clinical class (order priority, patient location) and
              the AI class (what the models found).
 
-Due-time ordering has an age ceiling built in. A routine study's due time is
-fixed when it arrives, and every study that arrives later gets a due time no
-earlier than its own arrival plus the shortest target. Once a routine study
-has waited its target minus the shortest target, nothing new can be put in
-front of it, so its wait is bounded by its target plus the reading time of
-the work already due before it. Baltruschat et al. (Eur Radiol 2021) showed
-that strict AI priority without such a ceiling starves normal exams; a
-separate "promote after N hours" rule is not needed here.
+Due-time ordering alone bounds a routine study's wait by its target (4 days),
+which is far longer than a plain queue makes anybody wait: the positives the
+AI misses are read as routine and waited longer than under FIFO (issue 18;
+Baltruschat et al., Eur Radiol 2021: worst case 890 -> 1293 min, cut to
+979 min by an upper wait limit). So each class also has an *age ceiling*
+(``OrderPolicy``): the longest a study of that class should wait to be
+started. The AI's suspicion below its threshold shortens the ceiling
+(``score_weight``): a near miss is more likely a missed positive than a
+confident negative. ``order_position`` turns the ceiling into the worklist
+position, in one of two designs the department simulation compares
+(docs/simulation.md):
+
+* ``ceiling`` (the default): the ceiling is a second due time, and the study
+  is ordered by the earlier of its due time and its ceiling. The order does
+  not depend on the clock.
+* ``promote``: past its ceiling a study is moved ahead of every study that
+  has not reached its own, oldest first (Baltruschat's upper wait limit).
+
+The live worklist orders by ``ORDER_FIELDS`` (database) and ``sort_key``
+(Python): the one definition of the order.
 """
 
 from __future__ import annotations
@@ -58,6 +70,28 @@ class Target:
     name: str
     rank: int  # lower = more urgent; breaks ties between equal targets
     minutes: int
+    ceiling_minutes: int | None = None  # age ceiling: the longest wait to be started; None = the target
+
+
+AGEING_CEILING = "ceiling"
+AGEING_PROMOTE = "promote"
+AGEING_OFF = "off"
+AGEING_MODES = (AGEING_CEILING, AGEING_PROMOTE, AGEING_OFF)
+
+
+@dataclass(frozen=True)
+class OrderPolicy:
+    """How age moves a study up the worklist (parameters a manager edits with the targets).
+
+    The ceilings live on the targets (``Target.ceiling_minutes``); this holds the design and
+    how much the AI's sub-threshold suspicion shortens a ceiling: a study whose suspicion is
+    a fraction ``c`` of its model's threshold gets ``ceiling * (1 - score_weight * c)``."""
+
+    mode: str = AGEING_CEILING
+    score_weight: float = 0.0
+    # Closeness assumed for a study no model scored (AI failed, pending, or no model applies):
+    # the AI has not ruled it out, so it should not wait as long as one the AI scored low.
+    unscored_closeness: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +104,10 @@ class Priority:
     ai_suspicion: float | None
     escalation: str  # "none" | "near" | "overdue"
     queue: str = rules.QUEUE_GENERAL  # reading queue: general, screening, diagnostic_workup
+    order_tier: int = 1  # 0 = promoted past its age ceiling (design "promote"), 1 = the rest
+    order_at: datetime | None = None  # position in the worklist within the tier (None: due_at)
+    aged: bool = False  # ageing moved it: it has waited past its age ceiling
+    closeness: float | None = None  # highest AI suspicion as a share of its model's threshold, 0..1; None: unscored
 
 
 # Defaults used when a class is missing from the targets passed in (and
@@ -77,16 +115,19 @@ class Priority:
 # Alliance, P1 emergent 1 h, P2 urgent 12 h, P3/P4 4 days; departments aim at
 # 30-60 min for the emergency department and 4-12 h for inpatients
 # (DOMAIN.md). We use 24 h for urgent outpatients, looser than WTA P2.
+# Age ceilings: chosen on the department simulation's frontier
+# (docs/simulation.md, "Choosing the ageing policy").
 DEFAULT_TARGETS: dict[str, Target] = {
     t.code: t
     for t in (
         Target(code="stat", name="STAT", rank=10, minutes=60),
         Target(code="ai_critical", name="AI critical", rank=20, minutes=60),
         Target(code="inpatient", name="Inpatient", rank=30, minutes=4 * 60),
-        Target(code="urgent", name="Urgent", rank=40, minutes=24 * 60),
-        Target(code="routine", name="Routine", rank=50, minutes=4 * 24 * 60),
+        Target(code="urgent", name="Urgent", rank=40, minutes=24 * 60, ceiling_minutes=2 * 60),
+        Target(code="routine", name="Routine", rank=50, minutes=4 * 24 * 60, ceiling_minutes=4 * 60),
     )
 }
+DEFAULT_POLICY = OrderPolicy(mode=AGEING_CEILING, score_weight=0.5)
 
 ESCALATION_NONE = "none"
 ESCALATION_NEAR = "near"
@@ -288,6 +329,45 @@ def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) 
     return None, "no AI result", suspicion
 
 
+def ai_closeness(facts: StudyFacts) -> float | None:
+    """How near the AI came to flagging the study: the highest suspicion as a share of its
+    model's threshold, capped at 1; None when no model scored it. A binormal ROC puts most
+    of a model's misses just below its threshold, and most negatives far below it."""
+    best = None
+    for result in facts.ai_findings:
+        score = _suspicion(result.suspicion)
+        if score is None:
+            continue
+        threshold = rules.flag_threshold(result.model, result.threshold)
+        best = max(best or 0.0, min(1.0, max(0.0, score) / threshold))
+    return best
+
+
+def order_position(
+    *,
+    arrived_at: datetime,
+    due_at: datetime,
+    ceiling_minutes: float | None,
+    closeness: float | None,
+    now: datetime,
+    policy: OrderPolicy,
+) -> tuple[int, datetime, bool, datetime | None]:
+    """Where age puts a study: (tier, order_at, aged, when this changes next or None).
+
+    The worklist is sorted by (tier, order_at, ...): see ``sort_key``. ``aged`` says the
+    study has waited past its (suspicion-shortened) ceiling, and that ageing moved it:
+    without the ceiling it would be ordered by ``due_at``."""
+    if policy.mode == AGEING_OFF or ceiling_minutes is None:
+        return 1, due_at, False, None
+    aged_at = arrived_at + shortened_ceiling(ceiling_minutes, closeness, policy)
+    if aged_at >= due_at:
+        return 1, due_at, False, None  # the ceiling is no earlier than the target: nothing to move
+    aged = now >= aged_at
+    if policy.mode == AGEING_PROMOTE:
+        return (0, arrived_at, True, None) if aged else (1, due_at, False, aged_at)
+    return 1, aged_at, aged, (None if aged else aged_at)
+
+
 def is_screening(facts: StudyFacts) -> bool:
     """A screening-programme study: a screening modality described, ordered or located as screening.
 
@@ -349,13 +429,15 @@ def prioritise(
     *,
     near_fraction: float = NEAR_FRACTION,
     with_due: bool = True,
+    policy: OrderPolicy = DEFAULT_POLICY,
 ) -> Priority:
     """Urgency class, due time and reason for one study. Pure: the same facts,
     targets and ``now`` always give the same Priority.
 
     ``with_due=False`` leaves the clock-relative "due in 42 min" out of the
     reason: the live worklist stores the reason and shows the countdown itself,
-    so a stored reason changes only when the facts or the targets do."""
+    so a stored reason changes only when the facts, the targets or the
+    policy do, or when the study passes its age ceiling."""
     if now is None:
         now = datetime.now(tz=facts.arrived_at.tzinfo)
     clinical_code, clinical_why = clinical_class(facts, targets=targets)
@@ -378,6 +460,20 @@ def prioritise(
     queue, queue_why = reading_queue(facts, ai_code)
     if queue_why:
         reason = f"{reason}; {queue_why}"
+    closeness = ai_closeness(facts)
+    tier, order_at, aged, _ = order_position(
+        arrived_at=facts.arrived_at, due_at=due_at, ceiling_minutes=target.ceiling_minutes,
+        closeness=closeness, now=now, policy=policy,
+    )
+    if aged:
+        waited = format_duration(now - facts.arrived_at)
+        ceiling = format_duration(order_ceiling(target, closeness, policy))
+        near = ""
+        if policy.score_weight > 0 and closeness:
+            near = " (shortened by the AI's suspicion)"
+        elif policy.score_weight > 0 and closeness is None and policy.unscored_closeness > 0:
+            near = " (shortened: no AI score)"
+        reason = f"{reason}; waited {waited}, past its {ceiling} age ceiling{near}: moved up"
     if due:
         reason = f"{reason}; {due}"
 
@@ -390,13 +486,104 @@ def prioritise(
         ai_suspicion=suspicion,
         escalation=escalation_state(due_at, now, target.minutes * near_fraction),
         queue=queue,
+        order_tier=tier,
+        order_at=order_at,
+        aged=aged,
+        closeness=closeness,
+    )
+
+
+def shortened_ceiling(ceiling_minutes: float, closeness: float | None, policy: OrderPolicy) -> timedelta:
+    """A class's age ceiling shortened by the AI's suspicion below its threshold."""
+    weight = min(1.0, max(0.0, policy.score_weight))
+    near = policy.unscored_closeness if closeness is None else closeness
+    return timedelta(minutes=ceiling_minutes * (1.0 - weight * min(1.0, max(0.0, near))))
+
+
+def order_ceiling(target: Target, closeness: float | None, policy: OrderPolicy) -> timedelta:
+    """The age ceiling that applies to a study of this class with this AI closeness."""
+    minutes = target.ceiling_minutes if target.ceiling_minutes is not None else target.minutes
+    return shortened_ceiling(minutes, closeness, policy)
+
+
+# The worklist order, the one definition: the database sorts by these Study fields
+# (worklist.selectors.worklist_order), Python by ``sort_key`` / ``study_sort_key`` built
+# from the same list. "-" = descending; a missing value sorts last.
+ORDER_FIELDS: tuple[str, ...] = ("order_tier", "order_at", "-ai_suspicion", "arrived_at", "id")
+
+
+def study_sort_key(
+    *, order_tier: int, order_at: datetime | None, ai_suspicion: float | None, arrived_at: datetime,
+    id: str | int,  # noqa: A002 - the field's name, as in ORDER_FIELDS
+) -> tuple:
+    """The Python key of ``ORDER_FIELDS``: what the database ordering does, row by row."""
+    return (
+        order_tier,
+        (order_at is None, order_at or arrived_at),
+        (ai_suspicion is None, -(ai_suspicion or 0.0)),
+        arrived_at,
+        id,
     )
 
 
 def sort_key(priority: Priority, arrived_at: datetime, *, tiebreak: str | int = "") -> tuple:
-    """Worklist order: earliest due first; on equal due times the higher AI
-    suspicion, then the earlier arrival, then ``tiebreak`` (a study id) so the
-    order is total. Independent of the clock: a key changes only when the
-    study's facts or the targets change."""
-    suspicion = priority.ai_suspicion if priority.ai_suspicion is not None else 0.0
-    return (priority.due_at, -suspicion, arrived_at, tiebreak)
+    """Worklist order of a computed priority: the tier (studies promoted past their age
+    ceiling first, design "promote"), then the earlier of the due time and the age
+    ceiling, then the higher AI suspicion, the earlier arrival and ``tiebreak`` (a study
+    id) so the order is total. With the default design the key does not depend on the
+    clock; with "promote" it changes once, when the study reaches its ceiling."""
+    return study_sort_key(
+        order_tier=priority.order_tier,
+        order_at=priority.order_at if priority.order_at is not None else priority.due_at,
+        ai_suspicion=priority.ai_suspicion,
+        arrived_at=arrived_at,
+        id=tiebreak,
+    )
+
+
+def targets_check(targets: Mapping[str, Target]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a set of targets and age ceilings, in a manager's words.
+
+    Errors: a less urgent class (higher rank) with a shorter target than a more urgent one
+    (an urgent target under STAT's would read urgent work before emergencies); an age
+    ceiling longer than its own target (it could never move anything). Warnings: a less
+    urgent class moved up sooner than a more urgent one."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    ordered = sorted(targets.values(), key=lambda t: t.rank)
+    for i, more in enumerate(ordered):
+        for less in ordered[i + 1:]:
+            if less.rank > more.rank and less.minutes < more.minutes:
+                errors.append(
+                    f"{less.name} ({format_duration(timedelta(minutes=less.minutes))}) would be shorter than "
+                    f"{more.name} ({format_duration(timedelta(minutes=more.minutes))}): a less urgent class cannot "
+                    "have a shorter target."
+                )
+    for t in ordered:
+        if t.ceiling_minutes is not None and t.ceiling_minutes > t.minutes:
+            errors.append(
+                f"{t.name}: age ceiling {format_duration(timedelta(minutes=t.ceiling_minutes))} is longer than its "
+                f"target {format_duration(timedelta(minutes=t.minutes))}; it would never move a study up."
+            )
+    ceiled = [t for t in ordered if t.ceiling_minutes is not None]
+    for i, more in enumerate(ceiled):
+        for less in ceiled[i + 1:]:
+            c_more, c_less = more.ceiling_minutes, less.ceiling_minutes
+            if less.rank > more.rank and c_less < c_more:
+                warnings.append(
+                    f"{less.name} studies are moved up after {format_duration(timedelta(minutes=c_less))}, sooner "
+                    f"than {more.name} studies ({format_duration(timedelta(minutes=c_more))})."
+                )
+    return errors, warnings
+
+
+def policy_check(policy: OrderPolicy) -> list[str]:
+    """Errors of an ageing policy, in words."""
+    errors = []
+    if policy.mode not in AGEING_MODES:
+        errors.append(f"Unknown ageing design {policy.mode!r}: one of {', '.join(AGEING_MODES)}.")
+    for name, value in (("score weight", policy.score_weight), ("closeness of unscored studies",
+                                                                 policy.unscored_closeness)):
+        if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+            errors.append(f"The {name} must be between 0 and 1.")
+    return errors

@@ -130,6 +130,13 @@ def flag_rule(model: str | None) -> FlagRule:
     return FLAG_RULES.get(name, DEFAULT_FLAG_RULE)
 
 
+def flag_threshold(model: str | None, model_threshold: float | None = None) -> float:
+    """The score at which a model's result counts as a flag: its own stated threshold, else its rule's."""
+    if isinstance(model_threshold, (int, float)) and not math.isnan(model_threshold) and 0 < model_threshold < 1:
+        return float(model_threshold)
+    return flag_rule(model).threshold
+
+
 def flag_urgency(model: str | None, suspicion: float | None,
                  model_threshold: float | None = None) -> tuple[str | None, FlagRule]:
     """Urgency code a score-only result raises to, or None below threshold.
@@ -140,10 +147,7 @@ def flag_urgency(model: str | None, suspicion: float | None,
     rule = flag_rule(model)
     if not isinstance(suspicion, (int, float)) or math.isnan(suspicion):
         return None, rule
-    threshold = rule.threshold
-    if isinstance(model_threshold, (int, float)) and not math.isnan(model_threshold) and 0 < model_threshold < 1:
-        threshold = float(model_threshold)
-    return (rule.code if suspicion >= threshold else None), rule
+    return (rule.code if suspicion >= flag_threshold(model, model_threshold) else None), rule
 
 
 def is_workup_category(category: str | None) -> bool:

@@ -1,5 +1,5 @@
-from triage.models import UrgencyClass
-from triage.priority import DEFAULT_TARGETS, Target
+from triage.models import AgeingPolicy, UrgencyClass
+from triage.priority import DEFAULT_POLICY, DEFAULT_TARGETS, OrderPolicy, Target
 
 
 def urgency_targets() -> dict[str, Target]:
@@ -7,3 +7,9 @@ def urgency_targets() -> dict[str, Target]:
     targets = dict(DEFAULT_TARGETS)
     targets.update({row.code: row.as_target() for row in UrgencyClass.objects.all()})
     return targets
+
+
+def order_policy() -> OrderPolicy:
+    """The manager's ageing policy, or the built-in default."""
+    row = AgeingPolicy.objects.order_by("pk").first()
+    return row.as_policy() if row is not None else DEFAULT_POLICY

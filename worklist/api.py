@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 from accounts.models import ReadingMode, Role, User
 from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist, SendsOrders
 from triage.models import UrgencyClass
+from triage.priority import AGEING_MODES
 from triage.rules import QUEUE_NAMES
+from triage.selectors import order_policy
 from worklist.hl7_orders import Hl7OrderError
 from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.selectors import worklist_studies
@@ -19,6 +21,8 @@ from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySe
 from worklist.services import (
     StudyClaimedByOther,
     StudyNotClaimable,
+    TargetsInconsistent,
+    ageing_policy_update,
     alert_acknowledge,
     audit_record,
     order_receive,
@@ -175,15 +179,50 @@ class UrgencyClassApi(APIView):
     class UrgencyTargetInputSerializer(serializers.Serializer):
         name = serializers.CharField(required=False, max_length=64)
         target_minutes = serializers.IntegerField(required=False, min_value=1, max_value=60 * 24 * 60)
+        ceiling_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                                   max_value=60 * 24 * 60,
+                                                   help_text="Age ceiling; null clears it (the target applies)")
 
     @extend_schema(request=UrgencyTargetInputSerializer, responses=UrgencyClassSerializer,
-                   summary="Change a class's turnaround target (manager); open studies re-prioritise live")
+                   summary="Change a class's turnaround target or age ceiling (manager); open studies re-prioritise "
+                           "live. Inconsistent targets (urgent shorter than STAT) are refused with 400.")
     def patch(self, request, code: str):
         get_object_or_404(UrgencyClass, code=code)
         data = self.UrgencyTargetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        urgency = urgency_target_update(code=code, user=request.user, request=request, **data.validated_data)
-        return Response(UrgencyClassSerializer(urgency).data)
+        try:
+            urgency, warnings = urgency_target_update(code=code, user=request.user, request=request,
+                                                      **data.validated_data)
+        except TargetsInconsistent as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response({**UrgencyClassSerializer(urgency).data, "warnings": warnings})
+
+
+class AgeingPolicyApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    class AgeingPolicySerializer(serializers.Serializer):
+        mode = serializers.ChoiceField(choices=list(AGEING_MODES), required=False)
+        score_weight = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+        unscored_closeness = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+
+    def get_permissions(self):
+        return [IsManager()] if self.request.method == "PATCH" else super().get_permissions()
+
+    @extend_schema(responses=AgeingPolicySerializer, summary="How age moves studies up the worklist")
+    def get(self, request):
+        return Response(self.AgeingPolicySerializer(order_policy()).data)
+
+    @extend_schema(request=AgeingPolicySerializer, responses=AgeingPolicySerializer,
+                   summary="Change the ageing policy (manager, audit-logged); open studies re-prioritise live")
+    def patch(self, request):
+        data = self.AgeingPolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            row = ageing_policy_update(user=request.user, request=request, **data.validated_data)
+        except TargetsInconsistent as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response(self.AgeingPolicySerializer(row.as_policy()).data)
 
 
 class StudyAssignApi(APIView):

@@ -64,6 +64,10 @@ class Study(models.Model):
     urgency_name = models.CharField(max_length=64, blank=True)
     urgency_rank = models.PositiveSmallIntegerField(default=99)
     due_at = models.DateTimeField(null=True, blank=True)
+    # Worklist position (triage.priority.ORDER_FIELDS): tier 0 = promoted past its age ceiling
+    # (ageing design "promote"), then order_at = the earlier of due time and age ceiling.
+    order_tier = models.PositiveSmallIntegerField(default=1)
+    order_at = models.DateTimeField(null=True, blank=True)
     priority_reason = models.CharField(max_length=300, blank=True)
     escalation = models.CharField(max_length=16, default="none")
     reading_queue = models.CharField(
@@ -91,6 +95,8 @@ class Study(models.Model):
             # The open worklist is "not reported", which the index above cannot serve: with 50,000
             # studies PostgreSQL scanned them all for every page (25 ms, and again for the count).
             models.Index(fields=["due_at"], condition=~models.Q(reading_state="reported"), name="study_open_by_due"),
+            models.Index(fields=["order_tier", "order_at"], condition=~models.Q(reading_state="reported"),
+                         name="study_open_by_order"),
             models.Index(fields=["status", "status_changed_at"], name="study_pipeline_state"),
             models.Index(fields=["patient_id"], name="study_patient"),
             models.Index(fields=["accession_number"], name="study_accession"),

@@ -4,14 +4,18 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
+from triage.priority import ORDER_FIELDS
 from worklist.models import ReadingState, Study
 
 
 def worklist_order(queryset: QuerySet[Study]) -> QuerySet[Study]:
-    # Earliest due time first; ties by AI suspicion (higher first), then arrival.
-    return queryset.order_by(
-        F("due_at").asc(nulls_last=True), F("ai_suspicion").desc(nulls_last=True), "arrived_at", "id"
-    )
+    """The worklist order as stored by triage: ``triage.priority.ORDER_FIELDS`` (tier, the
+    earlier of due time and age ceiling, AI suspicion, arrival, id), missing values last.
+    ``triage.priority.study_sort_key`` is the same order in Python."""
+    return queryset.order_by(*(
+        F(name[1:]).desc(nulls_last=True) if name.startswith("-") else F(name).asc(nulls_last=True)
+        for name in ORDER_FIELDS
+    ))
 
 
 def worklist_studies(

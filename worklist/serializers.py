@@ -28,8 +28,8 @@ class StudySerializer(serializers.ModelSerializer):
             "requested_priority", "patient_location", "study_datetime", "arrived_at",
             "series_count", "instance_count",
             "status", "status_reason", "ai_headline", "ai_suspicion",
-            "urgency_code", "urgency_name", "urgency_rank", "due_at", "priority_reason", "escalation",
-            "reading_queue", "reading_state", "claimed_by", "claimed_at", "updated_at",
+            "urgency_code", "urgency_name", "urgency_rank", "due_at", "order_tier", "order_at", "priority_reason",
+            "escalation", "reading_queue", "reading_state", "claimed_by", "claimed_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -76,5 +76,5 @@ class AlertSerializer(serializers.ModelSerializer):
 class UrgencyClassSerializer(serializers.ModelSerializer):
     class Meta:
         model = UrgencyClass
-        fields = ["code", "name", "rank", "target_minutes", "description", "updated_at"]
+        fields = ["code", "name", "rank", "target_minutes", "ceiling_minutes", "description", "updated_at"]
         read_only_fields = ["code", "rank", "description", "updated_at"]

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from inference.models import AnalysisStatus
-from triage.models import UrgencyClass
-from triage.priority import AiResult, StudyFacts, prioritise
-from triage.selectors import urgency_targets
+from triage.models import AgeingPolicy, UrgencyClass
+from triage.priority import AiResult, StudyFacts, policy_check, prioritise, targets_check
+from triage.selectors import order_policy, urgency_targets
 from worklist.events import alert_publish, study_publish
 from worklist.hl7_orders import parse_hl7_order
 from worklist.models import Alert, AuditEvent, Order, ReadingState, Study, StudyStatus
@@ -70,14 +70,19 @@ def study_publish_on_commit(study_id: int) -> None:
     transaction.on_commit(lambda: study_publish(study_id))
 
 
-def study_prioritise(study: Study, *, now: datetime | None = None) -> bool:
-    """Recompute urgency, due time and reason from the order, AI results and targets. No save."""
-    priority = prioritise(study_facts(study), urgency_targets(), now=now or timezone.now(), with_due=False)
+def study_prioritise(study: Study, *, now: datetime | None = None, targets=None, policy=None) -> bool:
+    """Recompute urgency, due time, worklist position and reason from the order, AI results,
+    targets and ageing policy. No save. ``targets``/``policy``: already read (a batch)."""
+    priority = prioritise(study_facts(study), targets if targets is not None else urgency_targets(),
+                          now=now or timezone.now(), with_due=False,
+                          policy=policy if policy is not None else order_policy())
     new_values = {
         "urgency_code": priority.urgency_code,
         "urgency_name": priority.urgency_name,
         "urgency_rank": priority.rank,
         "due_at": priority.due_at,
+        "order_tier": priority.order_tier,
+        "order_at": priority.order_at,
         "priority_reason": priority.reason[:300],
         "escalation": priority.escalation,
         "ai_suspicion": priority.ai_suspicion,
@@ -189,15 +194,18 @@ def study_assign(*, study_id: int, manager, reader) -> Study:
 
 
 def studies_reprioritise(*, now: datetime | None = None, study_ids: list[int] | None = None) -> int:
-    """Recompute open studies' priority (order or targets changed, time moved on). Returns how many changed."""
+    """Recompute open studies' priority (order, targets or ageing policy changed, time moved on: a
+    study passes its age ceiling without any new event). Returns how many changed."""
     changed = 0
+    now = now or timezone.now()
+    targets, policy = urgency_targets(), order_policy()
     open_ids = Study.objects.exclude(reading_state=ReadingState.REPORTED).values_list("pk", flat=True)
     if study_ids is not None:
         open_ids = open_ids.filter(pk__in=study_ids)
     for study_id in open_ids.iterator():
         with transaction.atomic():
             study = Study.objects.select_for_update().get(pk=study_id)
-            if study_prioritise(study, now=now):
+            if study_prioritise(study, now=now, targets=targets, policy=policy):
                 study.save()
                 study_publish_on_commit(study.pk)
                 changed += 1
@@ -238,23 +246,65 @@ def alert_acknowledge(*, alert_id: int, user) -> Alert:
     return Alert.objects.select_related("study", "acknowledged_by").get(pk=alert_id)
 
 
+class TargetsInconsistent(Exception):
+    """The change would leave the targets or the ageing policy inconsistent (message in words)."""
+
+
+_UNCHANGED = object()
+
+
 def urgency_target_update(*, code: str, user, target_minutes: int | None = None, name: str | None = None,
-                          request=None) -> UrgencyClass:
-    """A manager changes a class's turnaround target; every open study is re-prioritised after commit."""
+                          ceiling_minutes: int | None | object = _UNCHANGED,
+                          request=None) -> tuple[UrgencyClass, list[str]]:
+    """A manager changes a class's turnaround target, name or age ceiling (``None`` clears it).
+
+    Refused (TargetsInconsistent) when the targets would become inconsistent (an urgent target
+    shorter than STAT's, a ceiling longer than its target); returns the row and warnings. Every
+    open study is re-prioritised after commit."""
     from worklist.tasks import reprioritise_open_studies
 
     with transaction.atomic():
         urgency = UrgencyClass.objects.select_for_update().get(code=code)
-        before = f"{urgency.name} {urgency.target_minutes} min"
+        before = f"{urgency.name} {urgency.target_minutes} min, ceiling {urgency.ceiling_minutes or '-'}"
         if target_minutes is not None:
             urgency.target_minutes = target_minutes
         if name is not None:
             urgency.name = name
+        if ceiling_minutes is not _UNCHANGED:
+            urgency.ceiling_minutes = ceiling_minutes
+        targets = urgency_targets()
+        targets[urgency.code] = urgency.as_target()
+        errors, warnings = targets_check(targets)
+        if errors:
+            raise TargetsInconsistent(" ".join(errors))
         urgency.save()
         audit_record(user=user, action="urgency_class.update", request=request,
-                     detail=f"{code}: {before} → {urgency.name} {urgency.target_minutes} min")
+                     detail=f"{code}: {before} → {urgency.name} {urgency.target_minutes} min, "
+                            f"ceiling {urgency.ceiling_minutes or '-'}")
         transaction.on_commit(lambda: _enqueue_reprioritisation(reprioritise_open_studies))
-    return urgency
+    return urgency, warnings
+
+
+def ageing_policy_update(*, user, mode: str | None = None, score_weight: float | None = None,
+                         unscored_closeness: float | None = None, request=None) -> AgeingPolicy:
+    """A manager changes how age moves studies up; every open study is re-prioritised after commit."""
+    from worklist.tasks import reprioritise_open_studies
+
+    with transaction.atomic():
+        row = AgeingPolicy.objects.select_for_update().order_by("pk").first() or AgeingPolicy()
+        before = str(row)
+        for field, value in (("mode", mode), ("score_weight", score_weight),
+                             ("unscored_closeness", unscored_closeness)):
+            if value is not None:
+                setattr(row, field, value)
+        errors = policy_check(row.as_policy())
+        if errors:
+            raise TargetsInconsistent(" ".join(errors))
+        row.save()
+        audit_record(user=user, action="ageing_policy.update", request=request,
+                     detail=f"{before} → {row}, unscored {row.unscored_closeness:g}")
+        transaction.on_commit(lambda: _enqueue_reprioritisation(reprioritise_open_studies))
+    return row
 
 
 def _enqueue_reprioritisation(task) -> None:

@@ -24,5 +24,6 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", api.AlertAcknowledgeApi.as_view(), name="api-alert-ack"),
     path("urgency-classes/", api.UrgencyClassListApi.as_view(), name="api-urgency-classes"),
     path("urgency-classes/<slug:code>/", api.UrgencyClassApi.as_view(), name="api-urgency-class"),
+    path("ageing-policy/", api.AgeingPolicyApi.as_view(), name="api-ageing-policy"),
     path("orders/hl7/", api.Hl7OrderApi.as_view(), name="api-orders-hl7"),
 ]

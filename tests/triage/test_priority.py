@@ -5,6 +5,7 @@ import pytest
 from triage.priority import (
     DEFAULT_TARGETS,
     AiResult,
+    OrderPolicy,
     StudyFacts,
     Target,
     ai_class,
@@ -17,6 +18,7 @@ from triage.priority import (
 )
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+NO_AGEING = OrderPolicy(mode="off")
 
 
 def facts(priority=None, location=None, **kwargs) -> StudyFacts:
@@ -251,7 +253,7 @@ def test_no_ai_and_pending_ai_are_told_apart():
 
 def test_ai_raises_a_routine_order_and_says_so():
     f = facts("ROUTINE", "OUTPATIENT CLINIC", ai_findings=(lung("lungrads:4A", "9 mm solid nodule"),))
-    p = prioritise(f, DEFAULT_TARGETS, now=T0 + timedelta(hours=23, minutes=18))
+    p = prioritise(f, DEFAULT_TARGETS, now=T0 + timedelta(hours=23, minutes=18), policy=NO_AGEING)
     assert p.urgency_code == "urgent"
     assert p.due_at == T0 + timedelta(hours=24)
     assert p.reason == ("AI: Lung-RADS 4A suggested (9 mm solid nodule) → urgent; ordered routine; due in 42 min")
@@ -266,7 +268,7 @@ def test_stat_order_reason():
 
 def test_routine_with_quiet_ai_reason():
     f = facts("ROUTINE", "OUTPATIENT CLINIC", ai_findings=(lung("lungrads:2", suspicion=0.1),))
-    p = prioritise(f, DEFAULT_TARGETS, now=T0 + timedelta(hours=20))
+    p = prioritise(f, DEFAULT_TARGETS, now=T0 + timedelta(hours=20), policy=NO_AGEING)
     assert p.urgency_code == "routine"
     assert p.reason == ("Routine outpatient; AI found nothing suspicious (Lung-RADS 2); due in 3 d 4 h")
 

@@ -30,9 +30,13 @@ function dueIn(dueAt) {
   return sign + shown;
 }
 
+// The server's order (triage.priority.ORDER_FIELDS): tier (promoted past the age ceiling first), the
+// earlier of due time and age ceiling, AI suspicion, arrival, id.
 function order(a, b) {
-  const due = (s) => (s.due_at ? Date.parse(s.due_at) : Infinity);
-  if (due(a) !== due(b)) return due(a) - due(b);
+  const tier = (s) => (s.order_tier ?? 1);
+  if (tier(a) !== tier(b)) return tier(a) - tier(b);
+  const at = (s) => (s.order_at ? Date.parse(s.order_at) : Infinity);
+  if (at(a) !== at(b)) return at(a) - at(b);
   const susp = (s) => (s.ai_suspicion === null ? -1 : s.ai_suspicion);
   if (susp(a) !== susp(b)) return susp(b) - susp(a);
   return Date.parse(a.arrived_at) - Date.parse(b.arrived_at) || a.id - b.id;
