@@ -903,3 +903,28 @@ def save_sweep_plot(rows: Sequence[Comparison], path: str, *, policy: str = "tri
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def format_frontier(rows: Sequence[Comparison], *, min_gain: float = 5.0) -> str:
+    """One line per policy: truly positive median gain, p99 and max ratio (policy / FIFO) at
+    each load, ordered as issue 18 chooses: designs whose gain stays >= ``min_gain`` at every
+    load first, then by their worst p99 ratio."""
+    loads = sorted({r.load for r in rows})
+    by: dict[str, dict[float, Comparison]] = {}
+    for r in rows:
+        if r.policy != "fifo":
+            by.setdefault(r.policy, {})[r.load] = r
+    def rank(item):
+        d = item[1]
+        return (min(c.gain for c in d.values()) < min_gain, max(c.p99_ratio for c in d.values()))
+
+    head = " | ".join(f"{load:g}: gain / p99 / max" for load in loads)
+    lines = [f"| policy | {head} | worst p99 | worst max |", "|" + "---|" * (len(loads) + 3)]
+    for policy, d in sorted(by.items(), key=rank):
+        cells = " | ".join(
+            f"{d[load].gain:.1f}× / {d[load].p99_ratio:.2f} / {d[load].max_ratio:.2f}" if load in d else "-"
+            for load in loads)
+        ok = "" if min(c.gain for c in d.values()) >= min_gain else " (gain < 5× at some load)"
+        lines.append(f"| {policy}{ok} | {cells} | {max(c.p99_ratio for c in d.values()):.2f} "
+                     f"| {max(c.max_ratio for c in d.values()):.2f} |")
+    return "\n".join(lines)

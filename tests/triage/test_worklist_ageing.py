@@ -48,8 +48,8 @@ def test_the_database_order_is_the_python_sort_key(radiologist):
 
 
 def test_the_periodic_pass_moves_an_aged_study_above_a_newer_flagged_one_and_says_why(radiologist):
-    AgeingPolicy.objects.update_or_create(pk=1, defaults={"mode": "promote", "score_weight": 0.0,
-                                                          "unscored_closeness": 0.0})
+    AgeingPolicy.objects.all().delete()  # the migration seeded the default row
+    AgeingPolicy.objects.create(mode="promote", score_weight=0.0, unscored_closeness=0.0)
     UrgencyClass.objects.filter(code="routine").update(ceiling_minutes=6 * 60)
     now = timezone.now()
     old = make_study(arrived_at=now - timedelta(hours=5, minutes=50), modality="MR", body_part="KNEE")

@@ -6,8 +6,8 @@ triage.priority, so later edits to the defaults do not rewrite history."""
 
 from django.db import migrations, models
 
-CEILINGS = {"urgent": 2 * 60, "routine": 4 * 60}
-POLICY = {"mode": "ceiling", "score_weight": 0.5, "unscored_closeness": 0.0}
+CEILINGS = {"urgent": 2 * 60, "routine": 16 * 60}
+POLICY = {"mode": "ceiling", "score_weight": 0.8, "unscored_closeness": 0.0}
 
 
 def seed(apps, schema_editor):
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('mode', models.CharField(choices=[('ceiling', 'ceiling'), ('promote', 'promote'), ('off', 'off')], default='ceiling', help_text='ceiling: ordered by the earlier of due time and age ceiling; promote: past its ceiling a study goes first, oldest first; off: due time only', max_length=16)),
-                ('score_weight', models.FloatField(default=0.5, help_text='0-1: how much AI suspicion below its threshold shortens the age ceiling')),
+                ('score_weight', models.FloatField(default=0.8, help_text='0-1: how much AI suspicion below its threshold shortens the age ceiling')),
                 ('unscored_closeness', models.FloatField(default=0.0, help_text='0-1: the suspicion share assumed for a study no model scored (AI failed or none applies)')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],

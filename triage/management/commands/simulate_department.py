@@ -11,6 +11,7 @@ from triage.simulation import (
     Scenario,
     arrivals_per_day,
     format_comparisons,
+    format_frontier,
     format_minutes,
     format_table,
     frontier_designs,
@@ -89,6 +90,10 @@ class Command(BaseCommand):
                          progress=lambda r: self.stderr.write(f"  load {r[0].load:g} sens {r[0].sensitivity:g} "
                                                               f"seed {r[0].seed} done"))
             out(format_comparisons(rows))
+            if opts["frontier"]:
+                out("\nFrontier (truly positive waits to start; gain = FIFO median / policy median, ratios = policy / "
+                    "FIFO):\n")
+                out(format_frontier(rows))
             if opts["sweep_png"]:
                 save_sweep_plot(rows, opts["sweep_png"])
                 out(f"\nSaved {opts['sweep_png']}")
