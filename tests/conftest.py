@@ -31,7 +31,8 @@ def urgency_classes_seeded(request):
 
     for target in DEFAULT_TARGETS.values():
         UrgencyClass.objects.get_or_create(
-            code=target.code, defaults={"name": target.name, "rank": target.rank, "target_minutes": target.minutes}
+            code=target.code, defaults={"name": target.name, "rank": target.rank, "target_minutes": target.minutes,
+                                        "ceiling_minutes": target.ceiling_minutes}
         )
 
 

@@ -31,6 +31,10 @@ def test_studies_map_to_the_nearest_simulated_type(modality, body_part, descript
 def test_with_too_little_data_the_defaults_are_used_and_said(radiologist):
     inputs = capacity.capacity_inputs()
     assert inputs.arrivals == 0 and inputs.radiologists == 4
+    # Defaults are never called measured.
+    data = inputs.as_dict()
+    assert data["measured_arrivals"] is False and data["measured_radiologists"] is False
+    assert data["measured_read_types"] == 0
     assert any("default case mix" in note for note in inputs.notes)
     assert any("4 radiologists assumed" in note for note in inputs.notes)
     assert inputs.utilisation(radiologists=4) == pytest.approx(0.9)
@@ -55,6 +59,9 @@ def test_measured_rates_and_reading_times_feed_the_simulation(make_user):
     xr = next(t for t in inputs.types if t.name == "chest_xr")
     assert xr.measured_read and xr.read_minutes == pytest.approx(3) and xr.share == 1
     assert inputs.radiologists == 1
+    data = inputs.as_dict()
+    assert data["measured_arrivals"] is True and data["measured_radiologists"] is True
+    assert data["measured_read_types"] == data["read_types"] == 1
     assert [t.name for t in inputs.case_mix] == ["chest_xr"]
     # 5 studies x 3 minutes / (1 reader x 1440 minutes) = 1.04 %
     assert inputs.utilisation(radiologists=1) == pytest.approx(15 / 1440)
@@ -95,5 +102,12 @@ def test_capacity_api_runs_the_scenarios(api_as, manager):
     assert util["As measured"] == pytest.approx(1.2) and util["One radiologist fewer"] == pytest.approx(1.8)
     assert util["One radiologist more"] == pytest.approx(0.9) and util["Volume +30%"] == pytest.approx(1.56)
     assert [s["overloaded"] for s in plan["scenarios"]] == [True, False, True, True]
-    groups = {(g["group"], g["policy"]) for g in plan["scenarios"][0]["groups"]}
+    groups = {(g["group"], g["policy"]): g for g in plan["scenarios"][0]["groups"]}
     assert ("all", "fifo") in groups and ("all", "triage") in groups
+    assert ("truly positive", "triage") in groups and ("positive, missed by AI", "fifo") in groups
+    # The tail figures, for waits to start and to report.
+    row = groups[("all", "triage")]
+    for kind in ("start", "report"):
+        assert row[f"{kind}_median_minutes"] <= row[f"{kind}_p95_minutes"] <= row[f"{kind}_p99_minutes"] \
+            <= row[f"{kind}_max_minutes"]
+    assert plan["inputs"]["measured_arrivals"] is False

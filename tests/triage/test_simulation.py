@@ -162,3 +162,62 @@ def test_a_burst_of_urgent_work_does_not_starve_an_older_routine_study(intensity
     result = run_queue(studies, radiologists=1, policy="triage")
     routine = next(s for s in studies if s.priority == "ROUTINE")
     assert result.finish[routine.id] - routine.arrived <= DEFAULT_TARGETS["routine"].minutes
+
+
+# --- issue 18: ROC scores, the class truly needed, ageing designs -------------------------------
+
+
+def test_ai_scores_come_from_a_binormal_roc_at_the_stated_operating_point():
+    from triage.simulation import DEFAULT_AI_MODELS, with_sensitivity
+
+    models = with_sensitivity(DEFAULT_AI_MODELS, 0.8, 0.95)
+    studies = generate_studies(days=30, per_day=2000, seed=11, ai_models=models)
+    scored = [s for s in studies if s.ai_result is not None]
+    positives = [s for s in scored if s.positive]
+    negatives = [s for s in scored if not s.positive]
+    assert sum(s.flagged for s in positives) / len(positives) == pytest.approx(0.8, abs=0.03)
+    assert sum(not s.flagged for s in negatives) / len(negatives) == pytest.approx(0.95, abs=0.01)
+    # Suspicion 0.5 is the operating threshold, and a miss scores nearer it than a true negative.
+    assert all((s.ai_result.suspicion >= 0.5) == s.flagged for s in scored)
+    missed = [s.ai_result.suspicion for s in positives if not s.flagged]
+    quiet = [s.ai_result.suspicion for s in negatives if not s.flagged]
+    assert sorted(missed)[len(missed) // 2] > 2 * sorted(quiet)[len(quiet) // 2]
+
+
+def test_a_missed_positive_is_judged_against_the_class_its_finding_needed():
+    studies = small_stream(days=20, load=0.9)
+    classes = final_classes(studies, DEFAULT_TARGETS)
+    missed_bleeds = [s for s in studies if s.kind == "head_ct" and s.positive and not s.flagged
+                     and s.location != "EMERGENCY DEPT" and s.priority != "STAT"]
+    assert missed_bleeds
+    for s in missed_bleeds:
+        assert classes[s.id].assigned != "ai_critical"  # the AI did not raise it
+        assert classes[s.id].needed == "ai_critical" and classes[s.id].needed_minutes == 60
+    negatives = [s for s in studies if not s.positive]
+    assert all(classes[s.id].needed == classes[s.id].clinical for s in negatives)
+
+
+@pytest.mark.parametrize("mode", ["ceiling", "promote"])
+def test_heap_order_equals_a_full_resort_for_each_ageing_design(mode):
+    from triage.priority import OrderPolicy
+    from triage.simulation import Design
+
+    design = Design(mode, OrderPolicy(mode, 0.8, 0.5), {"urgent": 60, "routine": 120})
+    studies = small_stream(days=2, load=1.0)
+    heap = run_queue(studies, radiologists=2, policy=design)
+    full = run_queue(studies, radiologists=2, policy=design, recompute="full")
+    assert heap.pick_order == full.pick_order
+    assert heap.pick_order != run_queue(studies, radiologists=2, policy="edf").pick_order
+
+
+def test_a_ceiling_bounds_the_wait_of_routine_work_that_edf_lets_wait():
+    from triage.priority import OrderPolicy
+    from triage.simulation import Design
+
+    design = Design("tight", OrderPolicy("promote", 0.0, 0.0), {"urgent": 120, "routine": 180})
+    _, stats = run_scenario(Scenario("s", 3, arrivals_per_day(load=0.95, radiologists=3)), days=6, seed=3,
+                            policies=["fifo", "edf", design])
+    routine = {p: next(g for g in stats[p] if g.group == "routine") for p in stats}
+    assert routine["tight"].start_max < routine["edf"].start_max
+    for g in stats["tight"]:
+        assert g.start_p95 <= g.start_p99 <= g.start_max and g.report_p99 <= g.report_max
