@@ -774,6 +774,18 @@ def frontier_designs() -> list[Design]:
     return designs
 
 
+def robust_designs() -> list[Design]:
+    """The frontier's best designs with longer routine ceilings, for the check across seeds."""
+    designs = [EDF]
+    for routine in (12, 16, 20, 24, 32, 48):
+        designs.append(Design(f"ceiling w0.8 u0 inpatient - urgent 120 routine {routine * 60}",
+                              OrderPolicy(AGEING_CEILING, 0.8, 0.0), {"urgent": 120, "routine": routine * 60}))
+    for routine in (16, 24, 32):
+        designs.append(Design(f"promote w0.8 u0 inpatient - urgent 120 routine {routine * 60}",
+                              OrderPolicy(AGEING_PROMOTE, 0.8, 0.0), {"urgent": 120, "routine": routine * 60}))
+    return designs
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One policy against FIFO on one stream: what issue 18 asks to see."""

@@ -16,6 +16,7 @@ from triage.simulation import (
     format_table,
     frontier_designs,
     mean_read_minutes,
+    robust_designs,
     run_scenario,
     save_sweep_plot,
     save_wait_plot,
@@ -57,6 +58,8 @@ class Command(BaseCommand):
                             help="FIFO, edf and triage over --loads x --sensitivities x --seeds: one table, one plot")
         parser.add_argument("--frontier", action="store_true",
                             help="every ageing design and parameter set of docs/simulation.md over --loads x --seeds")
+        parser.add_argument("--designs", choices=["grid", "robust"], default="grid",
+                            help="--frontier: the full grid, or the grid's best with longer routine ceilings")
         parser.add_argument("--loads", default=",".join(map(str, SWEEP_LOADS)))
         parser.add_argument("--sensitivities", default=",".join(map(str, SWEEP_SENSITIVITIES)))
         parser.add_argument("--seeds", default=None, help="comma-separated; default: --seed")
@@ -81,7 +84,8 @@ class Command(BaseCommand):
         if opts["sweep"] or opts["frontier"]:
             loads = _floats(opts["loads"])
             sensitivities = _floats(opts["sensitivities"]) if opts["sweep"] else [opts["sensitivity"] or 0.9]
-            policies = ["edf", policy_triage] if opts["sweep"] else [*frontier_designs(), policy_triage]
+            grid = frontier_designs() if opts["designs"] == "grid" else robust_designs()
+            policies = ["edf", policy_triage] if opts["sweep"] else [*grid, policy_triage]
             out(f"{opts['days']} days, {n} radiologists, AI specificity {opts['specificity'] or 0.9:g}, "
                 f"loads {loads}, sensitivities {sensitivities}, seeds {seeds}; waits to start reading, "
                 "truly positive studies, against FIFO on the same stream\n")
