@@ -8,10 +8,11 @@ from django.utils import timezone
 from inference.models import AnalysisRun, AnalysisStatus
 from tests.worklist.factories import make_study
 from triage.models import AgeingPolicy, UrgencyClass
-from triage.priority import study_sort_key
+from triage.priority import prioritise, study_sort_key
+from triage.selectors import order_policy, urgency_targets
 from worklist.models import AuditEvent, Study, StudyStatus
 from worklist.selectors import worklist_order
-from worklist.services import escalations_check, study_prioritise
+from worklist.services import escalations_check, study_facts, study_prioritise
 from worklist.tasks import reprioritise_open_studies
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,12 @@ def test_the_database_order_is_the_python_sort_key(radiologist):
     flag(studies[4])
     flag(studies[3], suspicion=0.3, category="lungrads:2")
     rows = Study.objects.all()
+    # The stored position is what triage computes for the study now.
+    targets, policy = urgency_targets(), order_policy()
+    for s in rows:
+        p = prioritise(study_facts(s), targets, now=now, policy=policy)
+        assert (s.order_tier, s.order_at) == (p.order_tier, p.order_at)
+    assert rows.get(pk=studies[0].pk).order_at == studies[0].arrived_at + timedelta(hours=16)  # the routine ceiling
     by_key = sorted(rows, key=lambda s: study_sort_key(order_tier=s.order_tier, order_at=s.order_at,
                                                        ai_suspicion=s.ai_suspicion, arrived_at=s.arrived_at, id=s.pk))
     assert open_order() == [s.pk for s in by_key]
