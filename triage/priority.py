@@ -124,11 +124,11 @@ DEFAULT_TARGETS: dict[str, Target] = {
         Target(code="ai_critical", name="AI critical", rank=20, minutes=60),
         Target(code="inpatient", name="Inpatient", rank=30, minutes=4 * 60),
         Target(code="urgent", name="Urgent", rank=40, minutes=24 * 60, ceiling_minutes=2 * 60),
-        Target(code="routine", name="Routine", rank=50, minutes=4 * 24 * 60, ceiling_minutes=16 * 60),
+        Target(code="routine", name="Routine", rank=50, minutes=4 * 24 * 60, ceiling_minutes=48 * 60),
     )
 }
 # With score weight 0.8 a routine study the AI scored at 90 % of its threshold has a
-# 16 h x (1 - 0.8 x 0.9) = 4.5 h ceiling; one it scored at 10 % keeps 14.7 h.
+# 48 h x (1 - 0.8 x 0.9) = 13.4 h ceiling; one it scored at 10 % keeps 44 h.
 DEFAULT_POLICY = OrderPolicy(mode=AGEING_CEILING, score_weight=0.8, unscored_closeness=0.0)
 
 ESCALATION_NONE = "none"

@@ -48,7 +48,7 @@ def test_the_database_order_is_the_python_sort_key(radiologist):
     for s in rows:
         p = prioritise(study_facts(s), targets, now=now, policy=policy)
         assert (s.order_tier, s.order_at) == (p.order_tier, p.order_at)
-    assert rows.get(pk=studies[0].pk).order_at == studies[0].arrived_at + timedelta(hours=16)  # the routine ceiling
+    assert rows.get(pk=studies[0].pk).order_at == studies[0].arrived_at + timedelta(hours=48)  # the routine ceiling
     by_key = sorted(rows, key=lambda s: study_sort_key(order_tier=s.order_tier, order_at=s.order_at,
                                                        ai_suspicion=s.ai_suspicion, arrived_at=s.arrived_at, id=s.pk))
     assert open_order() == [s.pk for s in by_key]

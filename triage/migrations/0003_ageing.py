@@ -6,7 +6,7 @@ triage.priority, so later edits to the defaults do not rewrite history."""
 
 from django.db import migrations, models
 
-CEILINGS = {"urgent": 2 * 60, "routine": 16 * 60}
+CEILINGS = {"urgent": 2 * 60, "routine": 48 * 60}
 POLICY = {"mode": "ceiling", "score_weight": 0.8, "unscored_closeness": 0.0}
 
 
