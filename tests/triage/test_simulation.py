@@ -221,3 +221,18 @@ def test_a_ceiling_bounds_the_wait_of_routine_work_that_edf_lets_wait():
     assert routine["tight"].start_max < routine["edf"].start_max
     for g in stats["tight"]:
         assert g.start_p95 <= g.start_p99 <= g.start_max and g.report_p99 <= g.report_max
+
+
+def test_the_frontier_ranks_by_the_worst_seed():
+    from triage.simulation import Comparison, GroupStats, format_frontier
+
+    g = GroupStats("x", 1, 0, *([1.0] * 10), 1.0)
+
+    def row(policy, seed, gain, p99):
+        return Comparison(load=0.9, sensitivity=0.9, seed=seed, policy=policy, gain=gain, p99_ratio=p99,
+                          max_ratio=1.5, positive=g, fifo_positive=g, routine=g, stat=g, fifo_stat=g)
+
+    table = format_frontier([row("a", 1, 20, 0.8), row("a", 2, 3, 0.9), row("b", 1, 9, 1.2), row("b", 2, 8, 1.1)])
+    lines = table.splitlines()[2:]
+    assert lines[0].startswith("| b | 8.0× / 1.20 / 1.50 |")  # gain >= 5 on every seed comes first
+    assert lines[1].startswith("| a (gain < 5× somewhere) | 3.0× / 0.90 / 1.50 |")
