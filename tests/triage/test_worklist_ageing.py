@@ -102,3 +102,14 @@ def test_a_manager_sets_a_ceiling_and_the_policy_and_both_are_audited(api_as, ma
                                                                          "ageing_policy.update"}
     changes = api_as(manager).get("/api/stats/target-changes/").json()
     assert any("ceiling 60" in c["detail"] for c in changes) and any("promote" in c["detail"] for c in changes)
+
+
+def test_the_admin_form_refuses_inconsistent_targets_too():
+    from triage.admin import AgeingPolicyForm, UrgencyClassForm
+
+    urgent = UrgencyClass.objects.get(code="urgent")
+    form = UrgencyClassForm(instance=urgent, data={"code": "urgent", "name": "Urgent", "rank": 40,
+                                                   "target_minutes": 30, "ceiling_minutes": "", "description": ""})
+    assert not form.is_valid()
+    assert "would be shorter than STAT" in str(form.errors)
+    assert not AgeingPolicyForm(data={"mode": "ceiling", "score_weight": 3, "unscored_closeness": 0}).is_valid()
