@@ -129,6 +129,9 @@ def test_study_sort_key_follows_order_fields():
     c = study_sort_key(order_tier=1, order_at=None, ai_suspicion=0.9, arrived_at=T0, id=3)
     d = study_sort_key(order_tier=0, order_at=T0 + timedelta(days=9), ai_suspicion=None, arrived_at=T0, id=4)
     assert sorted([a, b, c, d]) == [d, b, a, c]  # tier first; missing suspicion and order_at last
+    # As in the database (DESC NULLS LAST): a suspicion of 0 comes before a missing one, whatever the id.
+    zero = study_sort_key(order_tier=1, order_at=T0, ai_suspicion=0.0, arrived_at=T0, id=9)
+    assert zero < a
 
 
 # --- targets editor: inconsistent targets are refused -------------------------------------

@@ -215,10 +215,14 @@ def test_a_ceiling_bounds_the_wait_of_routine_work_that_edf_lets_wait():
     from triage.simulation import Design
 
     design = Design("tight", OrderPolicy("promote", 0.0, 0.0), {"urgent": 120, "routine": 180})
+    loose = Design("loose", OrderPolicy("promote", 0.0, 0.0), {"urgent": None, "routine": 4 * 24 * 60})
+    assert design.targets(DEFAULT_TARGETS)["routine"].ceiling_minutes == 180
+    assert design.targets(DEFAULT_TARGETS)["inpatient"].ceiling_minutes is None
     _, stats = run_scenario(Scenario("s", 3, arrivals_per_day(load=0.95, radiologists=3)), days=6, seed=3,
-                            policies=["fifo", "edf", design])
+                            policies=["fifo", "edf", loose, design])
     routine = {p: next(g for g in stats[p] if g.group == "routine") for p in stats}
     assert routine["tight"].start_max < routine["edf"].start_max
+    assert routine["tight"].start_max < routine["loose"].start_max
     for g in stats["tight"]:
         assert g.start_p95 <= g.start_p99 <= g.start_max and g.report_p99 <= g.report_max
 
