@@ -33,14 +33,15 @@ def test_a_manager_changes_a_target_and_the_radiologists_worklist_reorders_live(
         login, celery_worker, web_server, manager, radiologist):
     now = timezone.now()
     some_history(radiologist)
-    make_study(patient_name="WARD^INA", patient_location="WARD 5 (INPATIENT)", arrived_at=now - timedelta(minutes=10),
+    make_study(patient_name="EMERG^EMMA", requested_priority="STAT", arrived_at=now - timedelta(minutes=10),
+               accession_number="UI-STAT")
+    make_study(patient_name="WARD^INA", patient_location="WARD 5 (INPATIENT)", arrived_at=now - timedelta(minutes=60),
                accession_number="UI-INPATIENT")
-    make_study(patient_name="CLINIC^ROSA", arrived_at=now - timedelta(minutes=60), accession_number="UI-ROUTINE")
 
     reader = login(radiologist)
     expect(reader.locator("#connection")).to_have_text("live")
     first_row = reader.locator("#worklist-body tr").first
-    expect(first_row).to_contain_text("WARD, INA")  # inpatient: due in 4 h; routine: due in 4 days
+    expect(first_row).to_contain_text("EMERG, EMMA")  # STAT: due in 50 min; inpatient: due in 3 h
 
     dashboard = login(manager)
     dashboard.goto(web_server.url + "/manager/")
@@ -55,15 +56,16 @@ def test_a_manager_changes_a_target_and_the_radiologists_worklist_reorders_live(
 
     targets = login(manager)
     targets.goto(web_server.url + "/manager/targets/")
-    routine = targets.locator("#targets tbody tr[data-code=routine]")
-    routine.locator("input[name=target_minutes]").fill("30")
-    routine.locator("button").click()
-    expect(targets.locator("#targets-status")).to_contain_text("Saved: Routine 30 min")
-    expect(targets.locator("#target-changes tbody tr").first).to_contain_text("routine: Routine 5760 min")
+    # An inpatient target as short as STAT's (shorter is refused: tests/ui/test_capacity_and_targets_pages.py).
+    inpatient = targets.locator("#targets tbody tr[data-code=inpatient]")
+    inpatient.locator("input[name=target_minutes]").fill("60")
+    inpatient.locator("button").click()
+    expect(targets.locator("#targets-status")).to_contain_text("Saved: Inpatient 1.0 h")
+    expect(targets.locator("#target-changes tbody tr").first).to_contain_text("inpatient: Inpatient 240 min")
 
-    # The worker re-prioritises open studies; the routine study (arrived 60 min ago) is now 30 min past due
-    # and goes to the top of the radiologist's list, pushed over the websocket without a reload.
-    expect(first_row).to_contain_text("CLINIC, ROSA", timeout=30_000)
+    # The worker re-prioritises open studies; the inpatient study (arrived 60 min ago) is now due, before the
+    # STAT one, and goes to the top of the radiologist's list, pushed over the websocket without a reload.
+    expect(first_row).to_contain_text("WARD, INA", timeout=30_000)
     # The manager's backlog follows live too.
     expect(dashboard.locator("#backlog-overdue")).to_have_text("1", timeout=30_000)
 

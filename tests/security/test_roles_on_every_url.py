@@ -29,6 +29,7 @@ ACCESS = {
     "api-report": WORKLIST, "api-report-sign": {R}, "api-report-amend": {R}, "api-report-pdf": WORKLIST,
     "api-study-assign": {M}, "api-me": {R, M, C, IF}, "api-radiologists": WORKLIST, "api-alerts": WORKLIST,
     "api-alert-ack": WORKLIST, "api-urgency-classes": WORKLIST, "api-urgency-class": {M}, "api-orders-hl7": {M, IF},
+    "api-ageing-policy": WORKLIST,  # GET; PATCH is manager-only (tests/triage/test_worklist_ageing.py)
     "manager-overview": {M}, "manager-ai": {M}, "manager-capacity": {M}, "manager-dose": {M},
     "manager-targets": {M}, "manager-audit": {M},
     "stats-backlog": {M}, "stats-turnaround": {M}, "stats-breaches": {M}, "stats-volume": {M},
