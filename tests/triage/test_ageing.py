@@ -18,6 +18,7 @@ from triage.priority import (
     StudyFacts,
     Target,
     ai_closeness,
+    order_ceiling,
     order_position,
     prioritise,
     sort_key,
@@ -207,11 +208,7 @@ def test_past_its_ceiling_a_study_is_ahead_of_every_study_that_arrived_after_it_
     p_old = prioritise(old, targets, now=late, policy=policy)
     if not p_old.aged:
         return
-    aged_at = p_old.order_at if policy.mode == AGEING_CEILING else None
-    if aged_at is None:  # promote: when did it reach the ceiling?
-        _, _, _, aged_at = order_position(arrived_at=old.arrived_at, due_at=p_old.due_at,
-                                          ceiling_minutes=targets[p_old.urgency_code].ceiling_minutes,
-                                          closeness=p_old.closeness, now=old.arrived_at, policy=policy)
+    aged_at = old.arrived_at + order_ceiling(targets[p_old.urgency_code], p_old.closeness, policy)
     newcomer = replace(new, arrived_at=aged_at + timedelta(minutes=after))
     if newcomer.arrived_at > late:
         return
