@@ -45,7 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "frontend.ohif.StaticFilesMiddleware",  # WhiteNoise, plus OHIF's dist at the site root
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -136,6 +136,8 @@ STORAGES = {
 }
 # Front-end libraries come from npm (package-lock.json) and are served as static files: no CDN.
 STATICFILES_DIRS = [("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist")]
+# The OHIF viewer's prebuilt dist (npm @ohif/app), served at the site root (frontend.ohif), not collected.
+OHIF_DIST = BASE_DIR / "node_modules" / "@ohif" / "app" / "dist"
 WHITENOISE_USE_FINDERS = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -250,6 +252,10 @@ ORTHANC_DICOM_HOST = env_str("ORTHANC_DICOM_HOST", "127.0.0.1")
 ORTHANC_DICOM_PORT = env_int("ORTHANC_DICOM_PORT", 4242)
 ORTHANC_DICOM_AET = env_str("ORTHANC_DICOM_AET", "ORTHANC")
 ORTHANC_TIMEOUT_SECONDS = env_float("ORTHANC_TIMEOUT_SECONDS", 30.0)
+# The DICOMweb proxy (archive.dicomweb) answers at Orthanc's DicomWeb "Root" (orthanc/orthanc.json);
+# who may read which study over it is decided by the policy named here.
+DICOMWEB_ROOT = "/dicom-web/"
+DICOMWEB_ACCESS = "clinician.dicomweb_access.StudyAccess"
 
 # --- Analysis pipeline ---
 # An analysis still "analysing" or "queued" after this long is re-queued by the sweeper.

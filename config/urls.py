@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", include("priors.urls")),
     path("", include("dashboard.urls")),
     path("", include("clinician.urls")),
+    path("dicom-web/", include("archive.dicomweb_urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
