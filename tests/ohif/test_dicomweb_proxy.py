@@ -95,7 +95,8 @@ def test_a_radiologist_searches_and_reads_any_study_and_orthanc_stays_hidden(arc
     bulk_answer = client.get(bulk.removeprefix("http://testserver"))
     assert bulk_answer.status_code == 200 and a.PixelData in body(bulk_answer)
 
-    actions = list(AuditEvent.objects.filter(user=radiologist).order_by("id").values_list("action", "study__patient_id"))
+    actions = list(AuditEvent.objects.filter(user=radiologist).order_by("id")
+                   .values_list("action", "study__patient_id"))
     assert actions == [("dicomweb.search", None), ("dicomweb.metadata", "PA-1"), ("dicomweb.pixels", "PA-1")]
 
 
