@@ -54,6 +54,7 @@ def projection_instance(ctx: StudyContext, pixels: np.ndarray, *, sop_class: str
     ds.AcquisitionDeviceProcessingDescription = "SYNTHETIC PROCESSING"
     ds.WindowCenter = 2048
     ds.WindowWidth = 4096
-    ds.VOILUTFunction = "LINEAR"
+    # No VOILUTFunction: absent means LINEAR (PS3.3 C.11.2.1.3). Present, OHIF 3.13's image loader
+    # reads its first letter ("L", a string indexed as if it were a list) and draws the image black.
     add_pixels(ds, pixels, bits_stored=12)
     return ds

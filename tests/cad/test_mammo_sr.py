@@ -52,10 +52,14 @@ def test_one_group_per_finding_per_view_with_a_circle_on_that_view(views, tmp_pa
     assert regions[0] == (views["RCC"].sop_instance_uid, "CIRCLE", [311.0, 220.5, 351.0, 220.5])
     assert regions[1][0] == views["RMLO"].sop_instance_uid and regions[2][0] == views["LCC"].sop_instance_uid
 
-    # The CC and MLO groups of one lesion share a tracking UID; the other lesion has its own.
+    # The CC and MLO groups of one lesion share a tracking identifier; each group has its own UID
+    # (a viewer merges groups of one UID into one mark, on one view).
     def tracking(group):
-        return [i.UID for i in content_items(group) if i.ValueType == "UIDREF"][0]
+        return [i.TextValue for i in content_items(group) if i.ValueType == "TEXT"
+                and i.ConceptNameCodeSequence[0].CodeMeaning == "Tracking Identifier"][0]
     assert tracking(groups[0]) == tracking(groups[1]) != tracking(groups[2])
+    uids = [[i.UID for i in content_items(g) if i.ValueType == "UIDREF"][0] for g in groups]
+    assert len(set(uids)) == len(uids)
 
     def coded(group, name):
         return [i.ConceptCodeSequence[0].CodeMeaning for i in content_items(group)

@@ -3,9 +3,11 @@
 One planar-ROI measurement group per finding per view: the mark as a CIRCLE image region on
 that view's source image, the lesion's diameter and probability, its finding type (SNOMED CT
 "Mammographic breast mass" or "Calcification cluster"), margin for masses, the breast, and a
-tracking identifier shared by the CC and MLO groups of one lesion. Breast composition (density
-a-d) is a qualitative evaluation of its own group. UIDs come from result_uids, so a re-run of
-the same model version replaces the SR in Orthanc.
+tracking identifier ("Lesion 1 (...)") shared by the CC and MLO groups of one lesion. Each group
+has its own tracking UID: viewers (OHIF) merge groups with one UID into one measurement and would
+draw the mark on one view only. Breast composition (density a-d) is a qualitative evaluation of
+its own group. The SR carries the study's patient and study attributes. UIDs come from
+result_uids, so a re-run of the same model version replaces the SR in Orthanc.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from inference.dicom_results import (
     MILLIMETRE,
     NO_UNITS,
     PROBABILITY,
+    SR_SERIES_NUMBER,
+    evidence_dataset,
     measurement_report_document,
+    result_series_number,
     result_uids,
     store_replacing,
 )
@@ -44,28 +49,16 @@ DENSITY_CODES = {
 }
 DIAMETER = codes.SCT.Diameter
 PROCEDURE = codes.SCT.Mammography
-EVIDENCE_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
-                     "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName", "SeriesInstanceUID",
-                     "SOPClassUID", "SOPInstanceUID", "Modality", "SpecificCharacterSet")
-TYPE_2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber", "StudyID", "StudyDate",
-          "StudyTime", "ReferringPhysicianName")
 
 
 def _evidence(views: dict[str, MammoView]) -> list[Dataset]:
     """A header-only copy of each view, so the SR references the four source images."""
     evidence = []
-    for name in VIEW_NAMES:
+    for n, name in enumerate(VIEW_NAMES):
         header = views[name].header
         if header is None:
             raise ValueError(f"view {name} carries no source header to reference")
-        ds = Dataset()
-        for keyword in EVIDENCE_KEYWORDS:
-            if keyword in header:
-                setattr(ds, keyword, header[keyword].value)
-        for keyword in TYPE_2:
-            if keyword not in ds:
-                setattr(ds, keyword, "")  # type 2 in the SR: present, possibly empty
-        evidence.append(ds)
+        evidence.append(evidence_dataset(header, str(header.SOPInstanceUID), first=n == 0))
     return evidence
 
 
@@ -91,9 +84,10 @@ def sr_build(views: dict[str, MammoView], findings: list[dict], density: str, *,
     groups: list = []
     for finding in findings:
         number = int(finding["lesion_id"])
-        # One lesion seen in CC and MLO: one tracking UID, so a reader (or viewer) can pair the marks.
-        tracking_uid = generate_uid(entropy_srcs=[uids["instance"], "lesion", str(number)])
+        # One lesion seen in CC and MLO: one tracking identifier pairs the marks; one UID per view.
+        identifier = f"Lesion {number} ({finding['type'].replace('_', ' ')})"
         for mark in finding["views"]:
+            tracking_uid = generate_uid(entropy_srcs=[uids["instance"], "lesion", str(number), mark["view"]])
             measurements = [
                 hd.sr.Measurement(name=DIAMETER, value=round(float(finding["diameter_mm"]), 2), unit=MILLIMETRE,
                                   algorithm_id=algorithm),
@@ -104,8 +98,7 @@ def sr_build(views: dict[str, MammoView], findings: list[dict], density: str, *,
             if finding["type"] in MARGINS:
                 evaluations.append(hd.sr.QualitativeEvaluation(name=MARGIN, value=MARGINS[finding["type"]]))
             groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-                tracking_identifier=hd.sr.TrackingIdentifier(
-                    uid=tracking_uid, identifier=f"Lesion {number} ({finding['type']})"),
+                tracking_identifier=hd.sr.TrackingIdentifier(uid=tracking_uid, identifier=identifier),
                 referenced_region=_circle(views[mark["view"]], mark),
                 finding_type=FINDING_TYPES[finding["type"]],
                 algorithm_id=algorithm,
@@ -133,7 +126,8 @@ def sr_build(views: dict[str, MammoView], findings: list[dict], density: str, *,
         ))
     return measurement_report_document(
         hd.sr.ComprehensiveSR, evidence=_evidence(views), groups=groups, procedure=PROCEDURE, uids=uids,
-        model_name=model_name, model_version=model_version)
+        model_name=model_name, model_version=model_version,
+        series_number=result_series_number(SR_SERIES_NUMBER, [v.header for v in views.values()]))
 
 
 def sr_store(views: dict[str, MammoView], findings: list[dict], density: str, *, model_name: str,

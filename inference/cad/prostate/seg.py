@@ -12,7 +12,7 @@ import numpy as np
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from inference.dicom_results import MANUFACTURER, store_replacing
+from inference.dicom_results import MANUFACTURER, result_series_number, store_replacing
 
 SEG_SERIES_NUMBER = 9902
 PZ_SEGMENT, TZ_SEGMENT, FIRST_LESION_SEGMENT = 1, 2, 3
@@ -69,7 +69,8 @@ def seg_build(case, prediction, *, model_name: str, model_version: str) -> hd.se
     pixels = np.stack(planes, axis=-1)  # (frames, rows, columns, segments), frames in T2 source order
     seg = hd.seg.Segmentation(
         source_images=case.t2_datasets, pixel_array=pixels, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=descriptions, series_instance_uid=uids["series"], series_number=SEG_SERIES_NUMBER,
+        segment_descriptions=descriptions, series_instance_uid=uids["series"],
+        series_number=result_series_number(SEG_SERIES_NUMBER, [case.t2.header, case.adc.header, case.high_b.header]),
         sop_instance_uid=uids["instance"], instance_number=1, manufacturer=MANUFACTURER,
         manufacturer_model_name=model_name, software_versions=model_version, device_serial_number="none",
         content_label="PROSTATE", content_description="AI prostate zones and lesions",

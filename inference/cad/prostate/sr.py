@@ -19,6 +19,7 @@ from inference.dicom_results import (
     NO_UNITS,
     PROBABILITY,
     measurement_report_document,
+    result_series_number,
     result_uids,
     store_replacing,
 )
@@ -75,7 +76,9 @@ def sr_build(case, prediction, seg, *, model_name: str, model_version: str) -> h
                           measure(PROBABILITY, lesion.probability, NO_UNITS)]))
     return measurement_report_document(
         hd.sr.Comprehensive3DSR, evidence=[*case.t2_datasets, seg], groups=groups, procedure=MP_MRI_PROSTATE,
-        uids=uids, model_name=model_name, model_version=model_version, series_number=SR_SERIES_NUMBER)
+        uids=uids, model_name=model_name, model_version=model_version,
+        series_number=result_series_number(
+            SR_SERIES_NUMBER, [case.t2.header, case.adc.header, case.high_b.header, seg]))
 
 
 def sr_store(case, prediction, seg, *, model_name: str, model_version: str) -> str:
