@@ -2,6 +2,18 @@
 // endpoint (archive.dicomweb), reached with the browser's session; no upload, no other server.
 const root = `${window.location.origin}/dicom-web`;
 
+// OHIF 3.13 reads `coords[0]` of every TID 1500 measurement group while placing an SR's marks, and a
+// group without an image region (breast density, gland volume, a zone pointing at its SEG segment:
+// valid TID 1501/1411 content) has none: "Cannot read properties of undefined (reading
+// 'ReferencedSOPSequence')", and the whole SR fails to load. Such a group gets an empty region,
+// which OHIF skips as "not on any image"; it is still listed with its values.
+function keepGroupsWithoutRegion({ measurement }) {
+  if (measurement && Array.isArray(measurement.coords) && measurement.coords.length === 0) {
+    return { ...measurement, coords: [{}] };
+  }
+  return measurement;
+}
+
 window.config = {
   routerBasename: "/ohif",
   extensions: [],
@@ -14,6 +26,7 @@ window.config = {
   strictZSpacingForVolumeViewport: true,
   // OHIF is not a medical device; it says so once a day, and the worklist says "not for clinical use".
   investigationalUseDialog: { option: "configure", days: 1 },
+  customizationService: { onBeforeSRAddMeasurement: keepGroupsWithoutRegion },
   maxNumRequests: { interaction: 100, thumbnail: 5, prefetch: 10 },
   defaultDataSourceName: "triage",
   dataSources: [

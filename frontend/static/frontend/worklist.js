@@ -95,6 +95,7 @@ function renderRow(study) {
     tag.textContent = QUEUE_LABELS[study.reading_queue] || study.reading_queue;
     description.append(" ", tag);
   }
+  description.append(" ", ohifLink(study.id));
   cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
   cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})`
@@ -128,6 +129,15 @@ function refreshFilterOptions() {
 }
 
 function open(studyId) { window.location.href = `/studies/${studyId}/`; }
+
+// The study in OHIF, the diagnostic viewer (frontend.ohif), in its own tab; the row itself opens the reading page.
+function ohifLink(studyId) {
+  const link = document.createElement("a");
+  Object.assign(link, { href: `/ohif/studies/${studyId}/`, target: "_blank", rel: "noopener", className: "ohif-link",
+    textContent: "OHIF", title: "Open in OHIF" });
+  link.addEventListener("click", (event) => event.stopPropagation());
+  return link;
+}
 
 // --- AI-critical announcements -----------------------------------------------------------------
 
