@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from accounts.models import Role
@@ -68,6 +69,7 @@ def _viewer_role(user) -> bool:
     return user_has_role(user, *VIEWER_ROLES)
 
 
+@require_safe
 @login_required
 def ohif_page(request, rest: str = ""):
     """Every OHIF route (/ohif/, /ohif/viewer?StudyInstanceUIDs=...): OHIF's router takes it from here."""
@@ -79,6 +81,7 @@ def ohif_page(request, rest: str = ""):
     return render(request, "frontend/ohif.html", {"bundle": bundle})
 
 
+@require_safe
 @login_required
 def ohif_study(request, study_id: int):
     """Open one study in OHIF (from the worklist row, the reading page, the clinician's study page)."""

@@ -50,6 +50,9 @@ ACCESS = {
     "api-schema": {R, M, C, IF}, "api-docs": {R, M, C, IF},
     "worklist": WORKLIST, "study": WORKLIST,
     "login": EVERYONE, "logout": EVERYONE,
+    # OHIF and its DICOMweb endpoint: a clinician only her own patients' studies (404 otherwise).
+    "ohif": {R, M, C}, "ohif/<path:rest>": {R, M, C}, "ohif-study": {R, M, C},
+    "dicomweb-studies": {R, M, C}, "dicomweb-study": {R, M, C},
 }
 POST_ACCESS = {"api-findings": {R}}
 
@@ -73,6 +76,8 @@ FORM_ACTIONS = {"clinician-link-add", "clinician-link-remove", "clinician-critic
 def refused(response, name: str, method: str) -> bool:
     if response.status_code in (401, 403):
         return True
+    if response.status_code == 302 and name == "ohif-study":
+        return not response["Location"].startswith("/ohif/viewer?")  # the page's answer is OHIF on the study
     if response.status_code == 302:
         # A redirect sends a role elsewhere (login, or a clinician to their own pages), except
         # a form's redirect after it did its work.
