@@ -29,9 +29,9 @@ def main() -> None:
     import pydicom
     import torch
 
+    from archive.volumes import volume_from_datasets
     from inference.cad.lung_nodule.model import LungNoduleModel
     from inference.dicom_results import sr_build
-    from inference.volumes import volume_from_datasets
 
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:

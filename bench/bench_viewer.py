@@ -116,9 +116,9 @@ def store_study(args) -> tuple[int, int, int]:
     from django.utils import timezone
 
     from accounts.models import Role, User
+    from archive.orthanc import post_instance
     from inference.synthetic import generate_study
     from worklist.models import Series, Study
-    from worklist.orthanc import post_instance
 
     started = time.monotonic()
     ct = generate_study("chest_ct", seed=args.seed, matrix=args.matrix, slices=args.slices)
@@ -146,10 +146,10 @@ def store_prostate_with_seg(args) -> tuple[int, int]:
     """A synthetic prostate MRI's T2 series and an AI-style SEG over it, recorded as ingestion would."""
     from django.utils import timezone
 
+    from archive.orthanc import post_instance
     from tests.imaging.helpers import dicom_bytes
     from tests.imaging.seg_helpers import prostate_seg, prostate_t2
     from worklist.models import Series, Study
-    from worklist.orthanc import post_instance
 
     started = time.monotonic()
     t2, truth = prostate_t2(seed=args.seed, t2_matrix=args.overlay_matrix, slices=args.overlay_slices)

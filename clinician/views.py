@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import user_has_role
+from archive import orthanc
 from clinician.models import ReferrerLink
 from clinician.selectors import (
     StudyNotVisible,
@@ -34,7 +35,6 @@ from clinician.selectors import (
     referrers_seen,
 )
 from clinician.services import LinkError, critical_result_acknowledge, referrer_link, referrer_unlink
-from worklist import orthanc
 from worklist.services import audit_record
 
 

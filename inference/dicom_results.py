@@ -20,9 +20,9 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from archive.orthanc import OrthancUnavailable, orthanc_client, post_instance
+from archive.volumes import Volume
 from inference.cad.base import Finding, Prediction
-from inference.volumes import Volume
-from worklist.orthanc import OrthancUnavailable, orthanc_client, post_instance
 
 SR_SERIES_NUMBER = 9901
 MANUFACTURER = "Open triage worklist"

@@ -17,11 +17,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from archive.orthanc import OrthancUnavailable
 from inference.cad.base import StudyInfo
 from inference.cad.registry import models_for_study
 from inference.models import AnalysisRun, AnalysisStatus
 from worklist.models import Study, StudyStatus
-from worklist.orthanc import OrthancUnavailable
 from worklist.services import study_set_status
 
 logger = logging.getLogger(__name__)

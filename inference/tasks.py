@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from archive.orthanc import OrthancUnavailable
 from inference.services import analyses_sweep, study_analyse
-from worklist.orthanc import OrthancUnavailable
 
 
 @shared_task(

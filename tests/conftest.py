@@ -123,7 +123,7 @@ def orthanc(orthanc_server):
     auth = (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
     processes.wait_until(lambda: processes.orthanc_ready(settings.ORTHANC_URL, auth), timeout=30,
                          what="Orthanc to answer")
-    from worklist.orthanc import get_json, orthanc_client
+    from archive.orthanc import get_json, orthanc_client
 
     for study_id in get_json("studies"):
         orthanc_client().delete(f"studies/{study_id}")

@@ -8,7 +8,7 @@ import logging
 from django.utils import timezone
 from pydicom.uid import generate_uid
 
-from worklist import orthanc
+from archive import orthanc
 from worklist.models import ReportVersion
 from worklist.report_pdf import report_pdf
 

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadsWorklist
-from worklist import imaging, overlays
+from archive import imaging, overlays
+from archive.orthanc import OrthancNotFound, OrthancUnavailable
 from worklist.models import Series
-from worklist.orthanc import OrthancNotFound, OrthancUnavailable
 from worklist.reading import marks_visible
 from worklist.services import audit_record
 

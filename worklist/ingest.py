@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
 
-from worklist import orthanc
+from archive import orthanc
 from worklist.models import IngestCursor, PendingStudy, Series, Study, StudyStatus
 
 logger = logging.getLogger(__name__)

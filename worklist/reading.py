@@ -538,7 +538,7 @@ def _validated_key_images(study: Study, images: list) -> list[dict]:
 
 def _sop_instance_uid(instance_id: str) -> str:
     """The DICOM UID of a key image, for the FHIR and clinician views; blank if the archive is away."""
-    from worklist import orthanc
+    from archive import orthanc
 
     try:
         return orthanc.get_json(f"instances/{instance_id}").get("MainDicomTags", {}).get("SOPInstanceUID", "")

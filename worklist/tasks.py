@@ -6,9 +6,9 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
+from archive.orthanc import OrthancUnavailable
 from worklist.archive import report_archive, reports_archive_pending
 from worklist.ingest import orthanc_changes_follow
-from worklist.orthanc import OrthancUnavailable
 from worklist.services import escalations_check, studies_reprioritise
 
 logger = logging.getLogger(__name__)

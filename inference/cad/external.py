@@ -33,9 +33,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from archive.volumes import Volume
 from inference.cad.base import Applicability, Finding, Prediction
 from inference.cad.volume_model import VolumeCadModel
-from inference.volumes import Volume
 
 CONVENTIONS = ("heatmap", "points")
 

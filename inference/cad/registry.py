@@ -37,7 +37,7 @@ def models_for_study(study: StudyInfo) -> tuple[list[CadModel], list[str]]:
 
     Deciding may read headers from the archive; an archive outage propagates (the task retries),
     any other error is one model's failure, shown on the study, and does not stop the others."""
-    from worklist.orthanc import OrthancUnavailable
+    from archive.orthanc import OrthancUnavailable
 
     chosen, failures = [], []
     for model in registered_models():

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
+from archive.volumes import Volume, series_volume
 from inference.cad.base import Applicability, ModelOutcome, Prediction, StudyInfo
-from inference.volumes import Volume, series_volume
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from inference.volumes import Volume
+from archive.volumes import Volume
 
 
 def painted_volume(shape=(70, 140, 140), spacing=(1.0, 0.7, 0.7), lung_hu=-860.0, seed=0,

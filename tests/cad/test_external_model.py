@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from archive.orthanc import get_json, post_instance
 from inference.cad import registry
 from inference.models import AnalysisRun
 from inference.services import study_analyse
 from tests.cad.helpers import paint_ball, painted_volume, volume_datasets
 from tests.worklist.factories import make_study
 from worklist.models import Series, StudyStatus
-from worklist.orthanc import get_json, post_instance
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

@@ -12,12 +12,12 @@ import pydicom
 import pytest
 from django.conf import settings
 
+from archive.orthanc import get_binary, get_json
 from inference.models import AnalysisRun
 from inference.synthetic import generate_study
 from tests.integration.helpers import collect_messages, open_worklist_socket, session_cookie
 from tests.support import processes
 from tests.support.dicom import c_store, dciodvfy_errors
-from worklist.orthanc import get_binary, get_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pydicom.dataset import Dataset
 
+from archive.volumes import Volume
 from inference.cad.prostate.analysis import (
     GlandFrame,
     Zones,
@@ -17,7 +18,6 @@ from inference.cad.prostate.analysis import (
     psa_from_header,
 )
 from inference.cad.prostate.registration import Grid, resample, working_grid
-from inference.volumes import Volume
 
 
 def _volume(shape, spacing, origin, values=None) -> Volume:

@@ -54,7 +54,7 @@ def test_the_b_value_is_read_from_the_enhanced_mr_diffusion_sequence_too():
 
 
 def _scrambled(datasets, descriptions: dict[str, str]) -> list[Dataset]:
-    # Deep copies: inference.volumes.volume_from_datasets drops the first slice's pixels from its input.
+    # Deep copies: archive.volumes.volume_from_datasets drops the first slice's pixels from its input.
     out = []
     for ds in datasets:
         scrambled = copy.deepcopy(ds)
@@ -103,8 +103,8 @@ def test_orthanc_headers_choose_the_series_whatever_the_database_descriptions(st
     def get_binary(endpoint: str):
         return files[endpoint.split("/")[1]]
 
-    monkeypatch.setattr("worklist.orthanc.get_json", get_json)
-    monkeypatch.setattr("worklist.orthanc.get_binary", get_binary)
+    monkeypatch.setattr("archive.orthanc.get_json", get_json)
+    monkeypatch.setattr("archive.orthanc.get_binary", get_binary)
     rng = np.random.default_rng(0)
     items = [{"orthanc_id": uid, "modality": "MR", "description": f"series {rng.integers(1000)}",
               "instance_count": len(groups[uid]), "series_instance_uid": uid} for uid in groups]
@@ -114,8 +114,8 @@ def test_orthanc_headers_choose_the_series_whatever_the_database_descriptions(st
 
 
 def test_a_series_beyond_the_voxel_limit_is_refused_before_fetching(settings):
+    from archive.volumes import VolumeError
     from inference.cad.prostate.model import refuse_if_too_large
-    from inference.volumes import VolumeError
 
     settings.MAX_VOLUME_VOXELS = 1_000_000
     header = _mr(Columns=512)

@@ -4,10 +4,10 @@ import pydicom
 import pytest
 from pydicom.sr.codedict import codes
 
+from archive.volumes import volume_from_datasets
 from inference.cad.base import Finding, Prediction
 from inference.dicom_results import result_uids, sr_build
 from inference.synthetic import generate_study
-from inference.volumes import volume_from_datasets
 from tests.support.dicom import content_items, dciodvfy_errors
 
 

@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from inference.volumes import VolumeError, volume_from_datasets
+from archive.volumes import VolumeError, volume_from_datasets
 from tests.cad.helpers import painted_volume, volume_datasets
 
 

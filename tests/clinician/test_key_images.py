@@ -20,7 +20,7 @@ def with_key_image(signed_a):
 
 def test_the_referrer_sees_the_key_image(client, clinician_a, with_key_image, monkeypatch):
     asked = []
-    monkeypatch.setattr("worklist.orthanc.get_binary", lambda endpoint: asked.append(endpoint) or PNG)
+    monkeypatch.setattr("archive.orthanc.get_binary", lambda endpoint: asked.append(endpoint) or PNG)
     client.force_login(clinician_a)
     page = client.get(f"/clinician/studies/{with_key_image.pk}/").content.decode()
     assert f"/clinician/studies/{with_key_image.pk}/key-images/0.png" in page and "slice 21/60" in page
@@ -30,7 +30,7 @@ def test_the_referrer_sees_the_key_image(client, clinician_a, with_key_image, mo
 
 
 def test_another_clinician_gets_the_same_404_as_for_nothing(client, clinician_b, with_key_image, monkeypatch):
-    monkeypatch.setattr("worklist.orthanc.get_binary", lambda endpoint: PNG)
+    monkeypatch.setattr("archive.orthanc.get_binary", lambda endpoint: PNG)
     client.force_login(clinician_b)
     theirs = client.get(f"/clinician/studies/{with_key_image.pk}/key-images/0.png")
     unknown = client.get("/clinician/studies/999999/key-images/0.png")

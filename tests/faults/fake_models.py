@@ -25,7 +25,7 @@ class CountedCt:
         return study.modality == "CT"
 
     def run(self, study: StudyInfo) -> ModelOutcome:
-        from worklist.orthanc import get_json
+        from archive.orthanc import get_json
 
         _note("start", study.study_id)
         time.sleep(float(os.environ.get("FAULT_MODEL_SECONDS", "1")))

@@ -8,9 +8,9 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
+from archive.orthanc import post_instance
 from worklist.ingest import study_ingest
 from worklist.models import Series, Study
-from worklist.orthanc import post_instance
 
 
 def ct_slice(pixels: np.ndarray, *, position: tuple[float, float, float], number: int, study_uid: str,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from pydicom.uid import RLELossless
 
+from archive import imaging
 from tests.imaging.helpers import archive, ct_series, planes_to_array
-from worklist import imaging
 from worklist.models import AuditEvent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

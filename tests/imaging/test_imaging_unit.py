@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from pydicom.uid import RLELossless
 
-from tests.imaging.helpers import ct_series, ct_slice, planes_to_array
-from worklist.imaging import (
+from archive.imaging import (
     ImagingUnsupported,
     check_displayable,
     decode_slice,
@@ -17,6 +16,7 @@ from worklist.imaging import (
     order_slices,
     output_dtype,
 )
+from tests.imaging.helpers import ct_series, ct_slice, planes_to_array
 
 
 def orthanc_instance(instance_id: str, *, number: int, position, orientation=(1, 0, 0, 0, 1, 0)) -> dict:

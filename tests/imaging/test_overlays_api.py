@@ -7,13 +7,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ReadingMode, Role
+from archive import imaging, overlays
+from archive.orthanc import orthanc_client, post_instance
+from archive.overlays import rle_decode
 from inference.synthetic.prostate_mri import prostate_masks
 from tests.imaging.helpers import archive, dicom_bytes
 from tests.imaging.seg_helpers import prostate_seg, prostate_t2
-from worklist import imaging, overlays
 from worklist.models import AuditEvent
-from worklist.orthanc import orthanc_client, post_instance
-from worklist.overlays import rle_decode
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

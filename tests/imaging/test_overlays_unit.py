@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from pydicom.uid import generate_uid
 
+from archive.imaging import order_slices
+from archive.overlays import PALETTE, decode_segmentation, overlay_for_slices, rle_decode, rle_encode
 from inference.synthetic.prostate_mri import prostate_masks
 from tests.imaging.seg_helpers import prostate_seg, prostate_t2, segment
-from worklist.imaging import order_slices
-from worklist.overlays import PALETTE, decode_segmentation, overlay_for_slices, rle_decode, rle_encode
 
 
 @pytest.fixture(scope="module")

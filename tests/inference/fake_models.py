@@ -82,7 +82,7 @@ class NeedsTheArchiveToRoute:
     name, version = "fake_archive_router", "1.0"
 
     def applies_to(self, study: StudyInfo) -> bool:
-        from worklist.orthanc import OrthancUnavailable
+        from archive.orthanc import OrthancUnavailable
 
         raise OrthancUnavailable("connection refused")
 

@@ -79,7 +79,7 @@ def test_a_model_that_cannot_decide_is_shown_as_failed_and_the_others_still_run(
 
 
 def test_an_archive_outage_while_routing_is_retried_not_recorded(cad_models):
-    from worklist.orthanc import OrthancUnavailable
+    from archive.orthanc import OrthancUnavailable
 
     cad_models("tests.inference.fake_models:NeedsTheArchiveToRoute")
     study = queued_study()

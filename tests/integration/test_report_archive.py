@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from archive import orthanc as archive
 from tests.support.dicom import c_store, tiny_ct_study
 from tests.support.processes import wait_until
-from worklist import orthanc as archive
 from worklist.models import ReportVersion, Study
 from worklist.reading import report_amend, report_sign
 from worklist.services import study_claim

@@ -23,6 +23,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from archive.orthanc import get_binary, get_json
 from clinician.services import referrer_link
 from inference.models import AnalysisRun
 from inference.synthetic import generate_study
@@ -30,7 +31,6 @@ from tests.support import processes
 from tests.support.dicom import c_store, dciodvfy_errors
 from tests.ui.conftest import screenshot
 from worklist.models import AuditEvent, Study
-from worklist.orthanc import get_binary, get_json
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

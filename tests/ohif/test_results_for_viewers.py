@@ -11,12 +11,12 @@ import numpy as np
 import pydicom
 import pytest
 
+from archive.volumes import volume_from_datasets
 from inference.cad.base import Finding, Prediction
 from inference.cad.mammography.images import four_views
 from inference.cad.mammography.sr import sr_build as mammo_sr_build
 from inference.dicom_results import sr_build
 from inference.synthetic import generate_study
-from inference.volumes import volume_from_datasets
 from tests.cad.test_mammo_sr import findings as mammo_findings
 from tests.cad.test_prostate_dicom import _truth_prediction, generated  # noqa: F401 (module fixture)
 from tests.support.dicom import content_items, dciodvfy_errors

@@ -12,11 +12,11 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from archive import orthanc
 from inference.models import AnalysisRun, AnalysisStatus
 from inference.synthetic import generate_study
 from inference.synthetic.sender import store_study
 from tests.ui.conftest import screenshot
-from worklist import orthanc
 from worklist.ingest import study_ingest
 from worklist.models import ReportVersion
 

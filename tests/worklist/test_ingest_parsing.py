@@ -76,7 +76,7 @@ def test_ct_dose_comes_from_ctdivol_and_an_estimated_scan_length():
 def test_the_order_fields_are_read_from_an_image_not_from_a_result_stored_later(monkeypatch):
     # An AI SR or a report PDF joins the study after the images; its instance id may sort first, and
     # it carries no priority or location: reading it blanked the order's priority on re-ingestion.
-    from worklist import orthanc
+    from archive import orthanc
     from worklist.ingest import NON_IMAGE_MODALITIES
 
     documents = {

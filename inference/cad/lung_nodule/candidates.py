@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from inference.volumes import Volume
+from archive.volumes import Volume
 
 DETECT_SPACING_MM = 1.0
 LUNG_AIR_HU = -400

@@ -62,9 +62,9 @@ _MODEL = None
 def _scan(args: tuple[int, int, str, str | None]) -> ScanResult:
     import torch
 
+    from archive.volumes import volume_from_datasets
     from inference.cad.lung_nodule.model import LungNoduleModel
     from inference.synthetic import generate_study
-    from inference.volumes import volume_from_datasets
 
     global _MODEL
     seed, matrix, protocol, weights = args

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from inference.volumes import Volume
+from archive.volumes import Volume
 
 LUNG_FALLBACK_HU = -860.0
 # Between ground glass (about -750 to -300 HU) and solid tissue: the solid part of a nodule.

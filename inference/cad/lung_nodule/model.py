@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from archive.volumes import Volume
 from inference.cad.base import Applicability, Finding, Prediction
 from inference.cad.lung_nodule.candidates import detect_candidates, resample_lungs
 from inference.cad.lung_nodule.measure import measure_nodule
@@ -24,7 +25,6 @@ from inference.cad.lung_nodule.network import (
     score_mirrored,
 )
 from inference.cad.volume_model import VolumeCadModel
-from inference.volumes import Volume
 from triage import lungrads
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "lung_nodule" / "lung_nodule.pt"

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from archive.volumes import volume_from_datasets
 from inference.cad.lung_nodule.candidates import Candidate, detect_candidates, resample_lungs
 from inference.cad.lung_nodule.network import MultiViewNet, candidate_features, extract_views, load_network, score
-from inference.volumes import volume_from_datasets
 
 logger = logging.getLogger(__name__)
 

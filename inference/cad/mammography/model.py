@@ -262,7 +262,7 @@ def mg_series(study: StudyInfo) -> list[dict]:
 
 def orthanc_views(study: StudyInfo) -> dict[str, str]:
     """View name -> Orthanc instance id, from the headers Orthanc holds (no pixels fetched)."""
-    from worklist.orthanc import get_json
+    from archive.orthanc import get_json
 
     found: dict[str, str] = {}
     for series in mg_series(study):
@@ -275,7 +275,7 @@ def orthanc_views(study: StudyInfo) -> dict[str, str]:
 
 
 def fetch_views(study: StudyInfo) -> dict[str, MammoView]:
-    from inference.volumes import _fetch_instance
+    from archive.volumes import _fetch_instance
 
     chosen = orthanc_views(study)
     return four_views(_fetch_instance(chosen[name]) for name in VIEW_NAMES if name in chosen)

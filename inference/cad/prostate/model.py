@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from pydicom.dataset import Dataset
 
+from archive.volumes import Volume, VolumeError, volume_from_datasets
 from inference.cad.base import ModelOutcome, StudyInfo
 from inference.cad.prostate.analysis import (
     CANDIDATE_FLOOR,
@@ -38,7 +39,6 @@ from inference.cad.prostate.series import (
     orthanc_series_headers,
 )
 from inference.cad.volume_model import call_with_time_limit, model_timeout_seconds
-from inference.volumes import Volume, VolumeError, volume_from_datasets
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "prostate" / "prostate.pt"
 DEFAULT_THRESHOLD = 0.5
@@ -130,7 +130,7 @@ def headline(prediction: ProstatePrediction) -> str:
 
 
 def refuse_if_too_large(headers: dict[str, tuple[Dataset, int]], keys: list[str]) -> None:
-    """Refuse series beyond MAX_VOLUME_VOXELS before any pixel is fetched (as inference.volumes does)."""
+    """Refuse series beyond MAX_VOLUME_VOXELS before any pixel is fetched (as archive.volumes does)."""
     from django.conf import settings
 
     limit = settings.MAX_VOLUME_VOXELS

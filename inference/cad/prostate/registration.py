@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from inference.volumes import Volume, VolumeError
+from archive.volumes import Volume, VolumeError
 
 WORK_SPACING = (3.0, 2.0, 2.0)  # (slice, row, column) mm
 WORK_INPLANE = 72  # voxels: 144 mm, the pelvis around a centred prostate

@@ -22,7 +22,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-from inference.volumes import Volume, VolumeError, volume_from_datasets
+from archive.volumes import Volume, VolumeError, volume_from_datasets
 
 T2_MIN_ECHO_MS = 70.0
 T2_MIN_REPETITION_MS = 1500.0
@@ -152,7 +152,7 @@ def adc_in_um2_s(volume: Volume) -> np.ndarray:
 
 def orthanc_series_headers(series: list[dict]) -> dict[str, tuple[Dataset, int]]:
     """One header (no pixels) per MR series of a study, keyed by Orthanc series id."""
-    from worklist.orthanc import get_binary, get_json
+    from archive.orthanc import get_binary, get_json
 
     headers = {}
     for item in series:
@@ -169,7 +169,7 @@ def orthanc_series_headers(series: list[dict]) -> dict[str, tuple[Dataset, int]]
 def orthanc_series_datasets(series_orthanc_id: str) -> list[Dataset]:
     from concurrent.futures import ThreadPoolExecutor
 
-    from worklist.orthanc import get_binary, get_json
+    from archive.orthanc import get_binary, get_json
 
     def fetch(instance_id: str) -> Dataset:
         return pydicom.dcmread(io.BytesIO(get_binary(f"instances/{instance_id}/file")))

@@ -30,7 +30,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from worklist.orthanc import OrthancNotFound, get_binary, get_json
+from archive.orthanc import OrthancNotFound, get_binary, get_json
 
 # At most this many slices per pixel request: enough to amortise the request, small enough that
 # the slice in view is never stuck behind a long transfer.

@@ -33,8 +33,8 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-from worklist import imaging
-from worklist.orthanc import OrthancNotFound, get_binary, get_json
+from archive import imaging
+from archive.orthanc import OrthancNotFound, get_binary, get_json
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import pydicom
 from django.conf import settings
 from pydicom.dataset import Dataset
 
-from worklist.orthanc import get_binary, get_json
+from archive.orthanc import get_binary, get_json
 
 
 class VolumeError(ValueError):
