@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "worklist",
+    "reporting",
     "inference",
     "triage",
     "dashboard",

@@ -1,0 +1,1 @@
+"""Reporting: findings review, report templates, report versions and critical results."""
