@@ -5,6 +5,8 @@ class AnalysisStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    # The study lies outside the model's operating envelope: not analysed, the reason in `error`.
+    REFUSED = "refused", "Outside the model's envelope"
 
 
 class AnalysisRun(models.Model):

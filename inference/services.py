@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from archive.orthanc import OrthancUnavailable
 from inference.cad.base import StudyInfo
+from inference.cad.envelope import OutsideEnvelope
 from inference.cad.registry import models_for_study
 from inference.models import AnalysisRun, AnalysisStatus
 from worklist.models import Study, StudyStatus
@@ -114,12 +115,21 @@ def study_analyse(study_id: int) -> str:
 
         study_set_status(study_id, StudyStatus.ANALYSING)
         headlines: list[str] = []
+        refusals: list[str] = []
         for model in models:
             outcome_text = _run_one(study, info, model, generation)
             if outcome_text.startswith("failed:"):
                 failures.append(f"{model.name}: {outcome_text[len('failed: '):]}")
+            elif outcome_text.startswith("refused:"):
+                refusals.append(_no_ai_text(model, outcome_text[len("refused: "):], alone=len(models) == 1))
             elif outcome_text:
                 headlines.append(outcome_text)
+        if refusals and not headlines and not failures:
+            # Outside every applicable model's envelope: no AI, and the reader is told why.
+            _finish(study_id, generation, StudyStatus.NO_AI, reason="; ".join(refusals))
+            return "done: no_ai"
+        # A refusal beside other results stays visible in the headline (never hidden).
+        headlines.extend(refusals)
         if failures:
             _finish(study_id, generation, StudyStatus.AI_FAILED, reason="; ".join(failures),
                     headline="; ".join(headlines))
@@ -128,8 +138,15 @@ def study_analyse(study_id: int) -> str:
         return "done: " + ("ai_failed" if failures else "analysed")
 
 
+def _no_ai_text(model, reason: str, *, alone: bool) -> str:
+    """"No AI: slices 5 mm thick; this model reads 0.5–2.5 mm", naming the model when several applied."""
+    if alone:
+        return f"No AI: {reason}"
+    return f"No AI ({model.name.replace('_', ' ')}): {reason}"
+
+
 def _run_one(study: Study, info: StudyInfo, model, generation: int) -> str:
-    """Run one model and store its result row. Returns its headline, or 'failed: reason'."""
+    """Run one model and store its result row. Returns its headline, 'failed: reason' or 'refused: reason'."""
     run, _ = AnalysisRun.objects.update_or_create(
         study=study, model_name=model.name, model_version=model.version,
         defaults={"status": AnalysisStatus.RUNNING, "generation": generation, "started_at": timezone.now(),
@@ -140,6 +157,12 @@ def _run_one(study: Study, info: StudyInfo, model, generation: int) -> str:
         outcome = model.run(info)
     except OrthancUnavailable:
         raise
+    except OutsideEnvelope as exc:
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=AnalysisStatus.REFUSED, error=exc.reason[:500], finished_at=timezone.now(),
+            inference_seconds=time.perf_counter() - started,
+        )
+        return f"refused: {exc.reason}"
     except Exception as exc:  # noqa: BLE001 - any model failure is recorded on the study, never hides it
         reason = f"{type(exc).__name__}: {exc}"[:480]
         logger.exception("model %s %s failed on study %s", model.name, model.version, study.pk)

@@ -35,6 +35,7 @@ from scipy import ndimage
 
 from archive.volumes import Volume
 from inference.cad.base import Applicability, Finding, Prediction
+from inference.cad.envelope import Envelope
 from inference.cad.volume_model import VolumeCadModel
 
 CONVENTIONS = ("heatmap", "points")
@@ -65,6 +66,22 @@ def read_manifest(path: Path) -> dict:
     return data
 
 
+def envelope_from_manifest(data: dict | None) -> Envelope | None:
+    """The manifest's "envelope" (same keys as Envelope; ranges as [low, high]); None when absent."""
+    if not data:
+        return None
+    ranges = ("slice_thickness_mm", "pixel_spacing_mm", "kvp", "field_strength_t")
+    known = {*ranges, "modalities", "min_slices", "min_coverage_mm", "contrast", "preferred_kernels", "source"}
+    unknown = set(data) - known
+    if unknown:
+        raise ManifestError(f"envelope: unknown keys {sorted(unknown)}")
+    values = {k: (tuple(float(x) for x in v) if k in ranges else v) for k, v in data.items()}
+    for key in ("modalities", "preferred_kernels"):
+        if key in values:
+            values[key] = tuple(str(x).upper() for x in values[key])
+    return Envelope(**values)
+
+
 class ExternalModel(VolumeCadModel):
     def __init__(self, manifest_path: str | Path) -> None:
         path = Path(manifest_path)
@@ -81,6 +98,7 @@ class ExternalModel(VolumeCadModel):
             series_exclude=tuple(rule.get("series_exclude", defaults.series_exclude)),
             min_instances=int(rule.get("min_instances", defaults.min_instances)),
         )
+        self.envelope = envelope_from_manifest(self.manifest.get("envelope"))
         inputs = self.manifest.get("input", {})
         self.spacing = np.array(inputs.get("spacing_mm", [1.0, 1.0, 1.0]), dtype=float)
         self.window = tuple(float(v) for v in inputs.get("window_hu", [-1000, 400]))

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from archive.volumes import Volume, series_volume
 from inference.cad.base import Applicability, ModelOutcome, Prediction, StudyInfo
+from inference.cad.envelope import Envelope, SeriesFacts, series_choose, series_facts
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class VolumeCadModel:
     name: str = ""
     version: str = ""
     applicability: Applicability = Applicability()
+    # The acquisitions the model was validated on; None: any series routing accepts is read.
+    envelope: Envelope | None = None
 
     # --- routing ---------------------------------------------------------------------------
 
@@ -77,19 +80,34 @@ class VolumeCadModel:
             described = _matches(study.study_description, rule.description_keywords)
             if not (part_ok or described):
                 return False
-        return self.select_series(study) is not None
+        return bool(self.candidate_series(study))
 
-    def select_series(self, study: StudyInfo) -> dict | None:
-        """The series to read: matching modality and description, the most images first."""
+    def candidate_series(self, study: StudyInfo) -> list[dict]:
+        """The series routing accepts: matching modality and description, enough images."""
         rule = self.applicability
-        chosen = [
+        return [
             s for s in study.series
             if (not rule.modalities or (s.get("modality") or "").upper() in {m.upper() for m in rule.modalities})
             and int(s.get("instance_count") or 0) >= rule.min_instances
             and not _matches(s.get("description", ""), rule.series_exclude)
             and (not rule.series_include or _matches(s.get("description", ""), rule.series_include))
         ]
-        return max(chosen, key=lambda s: int(s.get("instance_count") or 0), default=None)
+
+    def series_facts(self, series: dict) -> SeriesFacts:
+        """Header facts of one series from Orthanc (every instance's tags, no pixels)."""
+        from archive.orthanc import get_json
+
+        tags = get_json(f"series/{series['orthanc_id']}/instances-tags", params={"simplify": ""})
+        return series_facts(tags.values(), modality=series.get("modality") or "")
+
+    def select_series(self, study: StudyInfo) -> dict:
+        """The series to read: the best inside the envelope; OutsideEnvelope (with the reason) if none."""
+        candidates = self.candidate_series(study)
+        if self.envelope is None:
+            if not candidates:
+                raise ValueError("no series this model can read")
+            return max(candidates, key=lambda s: int(s.get("instance_count") or 0))
+        return series_choose([(s, self.series_facts(s)) for s in candidates], self.envelope)
 
     # --- the pipeline entry ----------------------------------------------------------------
 
@@ -115,8 +133,6 @@ class VolumeCadModel:
         from inference.dicom_results import sr_store
 
         series = self.select_series(study)
-        if series is None:
-            raise ValueError("no series this model can read")
         # Where the time goes (kept with the result; bench/bench_pipeline.py reports it).
         started = time.perf_counter()
         volume = self.load_volume(series)

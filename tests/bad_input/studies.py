@@ -11,7 +11,8 @@ from pydicom.uid import EnhancedCTImageStorage, JPEG2000Lossless, JPEGLSLossless
 
 from tests.support.dicom import tiny_ct_study
 
-SLICES, SIZE = 24, 32
+# 64 slices of 1 mm: the lung model's envelope needs 60 mm of coverage (inference/cad/lung_nodule/model.py).
+SLICES, SIZE = 64, 32
 
 
 def good(tag: str) -> list[Dataset]:

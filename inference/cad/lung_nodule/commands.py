@@ -54,6 +54,9 @@ def add_evaluate_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=999)
     parser.add_argument("--matrix", type=int, default=384)
     parser.add_argument("--protocol", default="screening", choices=["screening", "diagnostic"])
+    parser.add_argument("--slice-thickness", type=float, default=None,
+                        help="generate the scans with this slice thickness and spacing (mm; default: the "
+                             "protocol's); the model's envelope is checked too and reported")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument("--split", default="test", choices=["test", "validation"],
@@ -73,8 +76,9 @@ def evaluate(options: dict, *, out, err) -> None:
         raise CommandError("the operating threshold is set on validation scans, never on the test set")
     checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
     threshold = float(checkpoint.get("meta", {}).get("threshold", DEFAULT_THRESHOLD))
+    thickness = options.get("slice_thickness")
     results = run_scans(evaluation_seeds(seed, count, split=split), matrix=matrix, protocol=protocol,
-                        weights=str(weights), workers=options["workers"], log=err)
+                        weights=str(weights), workers=options["workers"], log=err, slice_thickness=thickness)
     if set_at is not None:
         threshold = threshold_at(results, set_at)
         checkpoint.setdefault("meta", {})["threshold"] = threshold
@@ -83,4 +87,5 @@ def evaluate(options: dict, *, out, err) -> None:
         torch.save(checkpoint, weights)
         err(f"threshold {threshold:.3f} stored in {weights}")
     command = "python manage.py evaluate_model " + " ".join(sys.argv[2:])
-    out(markdown_table(results, threshold, matrix=matrix, protocol=protocol, command=command))
+    out(markdown_table(results, threshold, matrix=matrix, protocol=protocol, command=command,
+                       slice_thickness=thickness))

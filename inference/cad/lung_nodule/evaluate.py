@@ -59,7 +59,7 @@ def match(findings, nodules: list[dict]) -> list[tuple[float, int, float, str]]:
 _MODEL = None
 
 
-def _scan(args: tuple[int, int, str, str | None]) -> ScanResult:
+def _scan(args: tuple) -> ScanResult:
     import torch
 
     from archive.volumes import volume_from_datasets
@@ -67,11 +67,11 @@ def _scan(args: tuple[int, int, str, str | None]) -> ScanResult:
     from inference.synthetic import generate_study
 
     global _MODEL
-    seed, matrix, protocol, weights = args
+    seed, matrix, protocol, weights, thickness = args
     torch.set_num_threads(1)
     if _MODEL is None:
         _MODEL = LungNoduleModel(weights)
-    study = generate_study("chest_ct", seed=seed, matrix=matrix, protocol=protocol)
+    study = generate_study("chest_ct", seed=seed, matrix=matrix, protocol=protocol, slice_thickness=thickness)
     nodules = [n for n in study.truth["lesions"] if n["long_axis_mm"] >= MIN_NODULE_MM]
     volume = volume_from_datasets(study.datasets)
     del study
@@ -82,11 +82,12 @@ def _scan(args: tuple[int, int, str, str | None]) -> ScanResult:
 
 
 def run_scans(seeds: list[int], *, matrix: int, protocol: str, weights: str | None, workers: int,
-              log=print) -> list[ScanResult]:
+              log=print, slice_thickness: float | None = None) -> list[ScanResult]:
     results = []
     started = time.monotonic()
     with get_context("spawn").Pool(workers) as pool:
-        for n, result in enumerate(pool.imap_unordered(_scan, [(s, matrix, protocol, weights) for s in seeds]), 1):
+        for n, result in enumerate(pool.imap_unordered(_scan, [(s, matrix, protocol, weights, slice_thickness)
+                                                                for s in seeds]), 1):
             results.append(result)
             if n % 10 == 0:
                 log(f"  {n}/{len(seeds)} scans ({time.monotonic() - started:.0f} s)")
@@ -137,7 +138,8 @@ def operating_point(results: list[ScanResult], threshold: float) -> dict:
     }
 
 
-def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, protocol: str, command: str) -> str:
+def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, protocol: str, command: str,
+                   slice_thickness: float | None = None) -> str:
     score, at = cpm(results)
     op = operating_point(results, threshold)
     # Diameter error over every nodule the model found at any threshold, too.
@@ -147,7 +149,8 @@ def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, 
     lines = [
         f"Command: `{command}`  ",
         f"Held-out synthetic chest CTs: {len(results)} scans ({protocol} protocol, {matrix}×{matrix} matrix, "
-        f"all slices at the generator's default spacing), {total} reference nodules ≥ {MIN_NODULE_MM:g} mm.",
+        + (f"{slice_thickness:g} mm slices" if slice_thickness else "all slices at the generator's default spacing")
+        + f"), {total} reference nodules ≥ {MIN_NODULE_MM:g} mm.",
         "",
         "| metric | value |",
         "| --- | --- |",

@@ -14,6 +14,7 @@ import torch
 
 from archive.volumes import Volume
 from inference.cad.base import Applicability, Finding, Prediction
+from inference.cad.envelope import Envelope
 from inference.cad.lung_nodule.candidates import detect_candidates, resample_lungs
 from inference.cad.lung_nodule.measure import measure_nodule
 from inference.cad.lung_nodule.network import (
@@ -39,6 +40,14 @@ class LungNoduleModel(VolumeCadModel):
     applicability = Applicability(
         modalities=("CT",), body_parts=("CHEST", "LUNG", "THORAX"),
         description_keywords=("CHEST", "LUNG", "THORAX", "THORACIC"), min_instances=20,
+    )
+    # Where the figures hold (docs/lung_nodule_evaluation.md, "Operating envelope"): thin contiguous
+    # slices, the matrices 256-512 it was evaluated on at a 320-400 mm field of view, enough lung.
+    envelope = Envelope(
+        modalities=("CT",), slice_thickness_mm=(0.5, 1.25), min_coverage_mm=60.0,
+        pixel_spacing_mm=(0.5, 1.6), kvp=(80.0, 140.0), contrast=None,
+        preferred_kernels=("LUNG", "B6", "B7", "SHARP"),
+        source="evaluate_model lung_nodule --slice-thickness / --matrix on generated chest CTs",
     )
 
     def __init__(self, weights: Path | str | None = None) -> None:

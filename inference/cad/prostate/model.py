@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 
 from archive.volumes import Volume, VolumeError, volume_from_datasets
 from inference.cad.base import ModelOutcome, StudyInfo
+from inference.cad.envelope import Envelope, OutsideEnvelope, SeriesFacts
 from inference.cad.prostate.analysis import (
     CANDIDATE_FLOOR,
     Lesion,
@@ -37,6 +38,7 @@ from inference.cad.prostate.series import (
     highest_b_volume,
     orthanc_series_datasets,
     orthanc_series_headers,
+    series_role,
 )
 from inference.cad.volume_model import call_with_time_limit, model_timeout_seconds
 
@@ -142,6 +144,40 @@ def refuse_if_too_large(headers: dict[str, tuple[Dataset, int]], keys: list[str]
                               f"({voxels / 1e6:.1f} M voxels, limit {limit / 1e6:.1f} M)")
 
 
+# PI-RADS v2.1 (2019) technical requirements, narrowed to what the model was validated on (the
+# generator's 3 T, 3 mm axial slices, b up to 1400 s/mm²): docs/prostate_evaluation.md.
+T2_ENVELOPE = Envelope(modalities=("MR",), slice_thickness_mm=(2.0, 4.0), min_slices=12,
+                       pixel_spacing_mm=(0.3, 1.0), field_strength_t=(2.9, 3.1),
+                       source="generated prostate MRI: 3 T, 3 mm slices (PI-RADS v2.1: ≤ 3 mm, no gap)")
+DWI_ENVELOPE = Envelope(modalities=("MR",), slice_thickness_mm=(2.0, 5.0), min_slices=12,
+                        pixel_spacing_mm=(0.8, 2.5), field_strength_t=(2.9, 3.1))
+MIN_HIGH_B = 800.0  # PI-RADS v2.1: high b ≥ 1400 s/mm² preferred; the model was trained on 800-1400
+ROLE_WORDS = {"t2w": "axial T2-weighted", "dwi": "diffusion-weighted (DWI)", "adc": "ADC map"}
+
+
+def _header_facts(ds: Dataset, count: int) -> SeriesFacts:
+    spacing = [float(v) for v in ds.get("PixelSpacing") or []]
+    field, thickness = ds.get("MagneticFieldStrength"), ds.get("SliceThickness")
+    return SeriesFacts(modality=str(ds.get("Modality", "")).upper(), slices=count,
+                       slice_thickness_mm=float(thickness) if thickness not in (None, "") else None,
+                       pixel_spacing_mm=max(spacing) if spacing else None,
+                       field_strength_t=float(field) if field not in (None, "") else None)
+
+
+def prostate_envelope_check(headers: dict[str, tuple[Dataset, int]], choice) -> None:
+    """OutsideEnvelope when a sequence is missing or its acquisition lies outside what was validated."""
+    if choice is None:
+        found = {series_role(ds) for ds, _ in headers.values()}
+        missing = [words for role, words in ROLE_WORDS.items() if role not in found]
+        raise OutsideEnvelope(f"no {' or '.join(missing)} series found; this model needs axial T2-weighted, "
+                              "diffusion (high b-value) and ADC series (PI-RADS v2.1)")
+    reasons = [f"T2: {r}" for r in T2_ENVELOPE.refusals(_header_facts(*headers[choice.t2w]))]
+    for key in choice.dwi:
+        reasons += [f"DWI: {r}" for r in DWI_ENVELOPE.refusals(_header_facts(*headers[key]))]
+    if reasons:
+        raise OutsideEnvelope("; ".join(dict.fromkeys(reasons)))
+
+
 class ProstateModel:
     name = "prostate"
     version = "1.0"
@@ -213,11 +249,14 @@ class ProstateModel:
     def load_case(self, study: StudyInfo) -> ProstateCase:
         headers = orthanc_series_headers(list(study.series))
         choice = choose_series(headers)
-        if choice is None:
-            raise ValueError("no T2-weighted, ADC and diffusion series found (by their headers)")
+        prostate_envelope_check(headers, choice)
         refuse_if_too_large(headers, [choice.t2w, choice.adc, *choice.dwi])
         dwi = [ds for key in choice.dwi for ds in orthanc_series_datasets(key)]
-        return case_from_series(orthanc_series_datasets(choice.t2w), orthanc_series_datasets(choice.adc), dwi)
+        case = case_from_series(orthanc_series_datasets(choice.t2w), orthanc_series_datasets(choice.adc), dwi)
+        # The b-values are known once every diffusion image is read (one series may hold several).
+        if case.b_value < MIN_HIGH_B:
+            raise OutsideEnvelope(f"highest b-value {case.b_value:g} s/mm²; this model needs at least {MIN_HIGH_B:g}")
+        return case
 
     def run(self, study: StudyInfo) -> ModelOutcome:
         return call_with_time_limit(self._run, model_timeout_seconds(), study)
