@@ -51,6 +51,7 @@ class Finding:
     probability: float
     mean_diameter_mm: float | None = None  # Lung-RADS: mean of long and short axis
     solid_mm: float | None = None  # solid component, for part-solid nodules
+    short_axis_mm: float | None = None  # perpendicular to the long axis, on the same slice
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +59,7 @@ class Finding:
             "diameter_mm": round(float(self.diameter_mm), 2),
             "mean_diameter_mm": None if self.mean_diameter_mm is None else round(float(self.mean_diameter_mm), 2),
             "solid_mm": None if self.solid_mm is None else round(float(self.solid_mm), 2),
+            "short_axis_mm": None if self.short_axis_mm is None else round(float(self.short_axis_mm), 2),
             "type": self.kind,
             "probability": round(float(self.probability), 4),
         }

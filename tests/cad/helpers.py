@@ -41,6 +41,24 @@ def paint_ball(volume: Volume, centre_mm, diameter_mm: float, hu: float, supersa
     volume.hu[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] = np.rint(region + fraction * (hu - (-860.0))).astype(np.int16)
 
 
+def paint_ellipsoid(volume: Volume, centre_mm, axes_mm, hu: float, supersample: int = 3) -> None:
+    """An axis-aligned ellipsoid with full axes (along x, along y, craniocaudal) in mm, edges by supersampling."""
+    spacing = np.array(volume.spacing)
+    semi = np.array([axes_mm[2], axes_mm[1], axes_mm[0]], dtype=float) / 2  # (z, y, x) as the volume indexes
+    centre = volume.lps_to_index(centre_mm)
+    half = np.ceil(semi / spacing).astype(int) + 2
+    lo = np.round(centre).astype(int) - half
+    hi = np.round(centre).astype(int) + half + 1
+    offsets = (np.arange(supersample) + 0.5) / supersample - 0.5
+    sub = np.stack(np.meshgrid(offsets, offsets, offsets, indexing="ij"), -1).reshape(-1, 3)
+    box = np.indices(hi - lo).reshape(3, -1).T + lo
+    pts = (box[:, None, :] + sub[None]) - centre
+    inside = ((((pts * spacing) / semi) ** 2).sum(axis=2) <= 1).mean(axis=1)
+    region = volume.hu[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32)
+    fraction = inside.reshape(hi - lo)
+    volume.hu[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] = np.rint(region + fraction * (hu - (-860.0))).astype(np.int16)
+
+
 def volume_datasets(volume: Volume, *, intercept: float = -1024.0) -> list[Dataset]:
     """The volume as CT slices with stored values = HU - intercept (slope 1)."""
     study_uid = volume.study_instance_uid or generate_uid()

@@ -4,8 +4,8 @@ The segmentation is a region grown from the candidate at an adaptive threshold h
 between the surrounding lung and the nodule's own attenuation (the half-maximum edge, which
 is where a partial-volume boundary lies). Two guards keep it on the nodule: a closing of the
 surrounding lung air cuts it from the chest wall, and a ball around the nodule's deepest point
-cuts off vessels. Sizes come from second moments: a solid ellipsoid with semi-axis a has
-variance a^2 / 5 along that axis.
+cuts off vessels. Sizes come from second moments, per axial slice (long and short axis on
+the same slice, as Lung-RADS v2022 and Fleischner 2017 measure).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ MIN_RIM_MM = 0.75
 @dataclass
 class Measurement:
     centre_mm: np.ndarray
-    long_axis_mm: float
-    short_axis_mm: float
-    mean_diameter_mm: float  # Lung-RADS: mean of long and short axis
-    solid_mm: float  # equivalent diameter of the solid component
+    long_axis_mm: float  # on the axial slice where the nodule is longest
+    short_axis_mm: float  # perpendicular to it, on the same slice
+    mean_diameter_mm: float  # Lung-RADS v2022: (long + short) / 2 on that slice, to 0.1 mm
+    solid_mm: float  # the solid component's mean diameter, measured the same way (part-solid)
     kind: str  # solid | part_solid | ground_glass
     mean_hu: float
     voxels: int
@@ -62,19 +62,62 @@ def _nearest_true(mask: np.ndarray, seed: np.ndarray, spacing: np.ndarray, withi
     return points[best] if dist[best] <= within_mm else None
 
 
-def _axes_mm(points_mm: np.ndarray) -> np.ndarray:
-    """Full axis lengths (descending) of the ellipsoid with the same second moments."""
-    if len(points_mm) < 4:
-        return np.zeros(3)
-    cov = np.cov(points_mm.T)
-    eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 0, None))[::-1]
-    return 2 * np.sqrt(5 * eig)
+def _axial_axes_mm(region: np.ndarray, spacing: np.ndarray) -> tuple[float, float]:
+    """(long, short) axis on the slice where the region's long axis is greatest (Lung-RADS v2022,
+    Fleischner 2017: long and short axis measured on the same slice).
+
+    Per slice, the ellipse with the same second moments (a filled ellipse of full axis L has
+    variance L²/16 along it; each pixel adds its own width²/12), never shorter than the circle
+    of the same area.
+    """
+    pixel = spacing[1:]
+    best = (0.0, 0.0)
+    for k in np.flatnonzero(region.any(axis=(1, 2))):
+        points = np.argwhere(region[k]) * pixel
+        area_diameter = 2 * np.sqrt(len(points) * float(np.prod(pixel)) / np.pi)
+        if len(points) >= 3:
+            cov = np.cov(points.T, bias=True) + np.diag(pixel ** 2 / 12)
+            eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 0, None))[::-1]
+            long, short = max(4 * np.sqrt(eig[0]), area_diameter), 4 * np.sqrt(eig[1])
+        else:
+            long = short = area_diameter
+        if long > best[0]:
+            best = (float(long), float(min(short, long)))
+    return best
+
+
+MAX_HINT_MM = 16.0  # nodules up to about 30 mm (Lung-RADS v2022 counts larger ones as masses)
+
+
+def measure_nodule_grown(volume: Volume, centre_mm: np.ndarray, radius_hint_mm: float) -> Measurement | None:
+    """measure_nodule with the size hint grown until the nodule fits inside it.
+
+    The lung envelope (an air closing with a ball of the hint's size) and the vessel-cutting ball
+    both assume the nodule is no larger than the hint: a 20 mm nodule met with a 3 mm hint (a
+    small blob candidate on its edge) came out as its rim, a few millimetres across. So while the
+    measured nodule fills the hint, measure again with a larger one; and where nothing was found,
+    try a larger hint once before giving up.
+    """
+    hint = float(np.clip(radius_hint_mm, 1.5, MAX_HINT_MM))
+    best: Measurement | None = None
+    for _ in range(5):
+        m = measure_nodule(volume, centre_mm, hint)
+        if m is None:
+            if best is not None or hint >= MAX_HINT_MM:
+                break
+            hint = min(2.0 * hint, MAX_HINT_MM)
+            continue
+        best = m
+        if m.long_axis_mm / 2 <= 0.8 * hint or hint >= MAX_HINT_MM:
+            break
+        hint = min(max(1.5 * hint, 0.75 * m.long_axis_mm), MAX_HINT_MM)
+    return best
 
 
 def measure_nodule(volume: Volume, centre_mm: np.ndarray, radius_hint_mm: float) -> Measurement | None:
     """Segment the nodule near `centre_mm` and measure it; None when nothing nodular is there."""
     spacing = np.array(volume.spacing)
-    hint = float(np.clip(radius_hint_mm, 1.5, 16.0))
+    hint = float(np.clip(radius_hint_mm, 1.5, MAX_HINT_MM))
     half = 2.2 * hint + 6.0
     hu, lo = _patch(volume, centre_mm, half)
     if min(hu.shape) < 3:
@@ -125,12 +168,11 @@ def measure_nodule(volume: Volume, centre_mm: np.ndarray, radius_hint_mm: float)
 
     points = np.argwhere(region) + lo
     points_mm = volume.index_to_lps(points)
-    axes = _axes_mm(points_mm)
     voxel_mm3 = float(np.prod(spacing))
     equivalent = 2 * (3 * count * voxel_mm3 / (4 * np.pi)) ** (1 / 3)
-    long_axis = float(max(axes[0], equivalent))
-    short_axis = float(min(axes[1], long_axis)) if axes[1] > 0 else equivalent
-    solid_count = int((region & (smooth > SOLID_HU)).sum())
+    long_axis, short_axis = _axial_axes_mm(region, spacing)
+    solid_region = region & (smooth > SOLID_HU)
+    solid_count = int(solid_region.sum())
     solid_mm = 2 * (3 * solid_count * voxel_mm3 / (4 * np.pi)) ** (1 / 3)
     share = solid_mm / equivalent
     # A small solid nodule's blurred edge looks like a thin rim of ground glass; a part-solid
@@ -142,8 +184,10 @@ def measure_nodule(volume: Volume, centre_mm: np.ndarray, radius_hint_mm: float)
         kind = "solid"
     else:
         kind = "part_solid"
+    solid_axes = _axial_axes_mm(solid_region, spacing) if kind == "part_solid" else (solid_mm, solid_mm)
     return Measurement(
         centre_mm=points_mm.mean(axis=0), long_axis_mm=long_axis, short_axis_mm=short_axis,
-        mean_diameter_mm=(long_axis + short_axis) / 2, solid_mm=float(solid_mm) if kind != "ground_glass" else 0.0,
+        mean_diameter_mm=round((long_axis + short_axis) / 2, 1),
+        solid_mm=round(sum(solid_axes) / 2, 1) if kind != "ground_glass" else 0.0,
         kind=kind, mean_hu=float(hu[region].mean()), voxels=count,
     )

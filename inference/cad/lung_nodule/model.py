@@ -16,7 +16,7 @@ from archive.volumes import Volume
 from inference.cad.base import Applicability, Finding, Prediction
 from inference.cad.envelope import Envelope
 from inference.cad.lung_nodule.candidates import detect_candidates, resample_lungs
-from inference.cad.lung_nodule.measure import measure_nodule
+from inference.cad.lung_nodule.measure import measure_nodule_grown
 from inference.cad.lung_nodule.network import (
     MultiViewNet,
     candidate_features,
@@ -98,29 +98,26 @@ class LungNoduleModel(VolumeCadModel):
         return probability
 
     def findings(self, volume: Volume, candidates, probability: np.ndarray) -> list[Finding]:
-        """Measure the most probable candidates; drop a second finding on one nodule."""
+        """Measure the most probable candidates; one finding per nodule, most probable first."""
         order = [int(i) for i in np.argsort(-probability) if probability[i] >= SCORE_FLOOR][:MAX_MEASURED]
         findings: list[Finding] = []
         for i in order:
             candidate = candidates[i]
-            m = measure_nodule(volume, candidate.centre_mm, candidate.radius_mm)
+            m = measure_nodule_grown(volume, candidate.centre_mm, candidate.radius_mm)
+            # The candidate must lie inside what was measured, or the segmentation found something else.
             moved = m is not None and (np.linalg.norm(m.centre_mm - candidate.centre_mm)
-                                       > max(candidate.radius_mm, 2.0))
+                                       > max(candidate.radius_mm, m.long_axis_mm / 2, 2.0))
             if m is None or moved:
                 # Nothing measurable where the network looked: keep the detector's estimate.
                 d = 2 * candidate.radius_mm
-                finding = Finding(centre_mm=tuple(candidate.centre_mm), diameter_mm=d, kind="solid",
-                                  probability=float(probability[i]), mean_diameter_mm=d, solid_mm=None)
+                findings.append(Finding(centre_mm=tuple(candidate.centre_mm), diameter_mm=d, kind="solid",
+                                        probability=float(probability[i]), mean_diameter_mm=d, solid_mm=None))
             else:
-                finding = Finding(centre_mm=tuple(m.centre_mm), diameter_mm=m.long_axis_mm, kind=m.kind,
-                                  probability=float(probability[i]), mean_diameter_mm=m.mean_diameter_mm,
-                                  solid_mm=m.solid_mm if m.kind == "part_solid" else None)
-            # The same nodule found twice (two scales, two peaks): keep the more probable.
-            if any(np.linalg.norm(np.subtract(finding.centre_mm, f.centre_mm))
-                   < max(f.diameter_mm, finding.diameter_mm) / 2 for f in findings):
-                continue
-            findings.append(finding)
-        return findings
+                findings.append(Finding(centre_mm=tuple(m.centre_mm), diameter_mm=m.long_axis_mm, kind=m.kind,
+                                        probability=float(probability[i]), mean_diameter_mm=m.mean_diameter_mm,
+                                        solid_mm=m.solid_mm if m.kind == "part_solid" else None,
+                                        short_axis_mm=m.short_axis_mm))
+        return merge_same_nodule(findings)
 
     def predict(self, volume: Volume) -> Prediction:
         everything = self.predict_all(volume)
@@ -131,6 +128,26 @@ class LungNoduleModel(VolumeCadModel):
 
     def summarise(self, prediction: Prediction) -> tuple[str, str]:
         return lungrads_summary(prediction.findings)
+
+
+def merge_same_nodule(findings: list[Finding]) -> list[Finding]:
+    """One finding per nodule: a finding overlapping a larger one is part of it.
+
+    Several candidates sit on a large or ground-glass nodule (the blob filter answers at its
+    centre and on its edge); the largest measurement is the nodule's, and it takes the highest
+    probability of any mark on it. Order-independent, unlike keeping the first mark seen: a
+    rim mark scored above the centre mark once replaced a 21.5 mm nodule by a 5 mm one.
+    """
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (-f.diameter_mm, -f.probability)):
+        # A mark on a nodule's blurred edge measures a sliver centred just outside its radius.
+        home = next((k for k in kept if np.linalg.norm(np.subtract(f.centre_mm, k.centre_mm))
+                     <= (k.diameter_mm + f.diameter_mm) / 2), None)
+        if home is None:
+            kept.append(f)
+        elif f.probability > home.probability:
+            home.probability = f.probability
+    return sorted(kept, key=lambda f: -f.probability)
 
 
 def lungrads_nodules(findings: list[Finding]) -> list[lungrads.Nodule]:
