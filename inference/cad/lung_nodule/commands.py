@@ -52,6 +52,9 @@ def train(options: dict, *, out, err) -> None:
 def add_evaluate_arguments(parser) -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--seed", type=int, default=999)
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated seeds, --count scans each, pooled with a bootstrap 95 %% CI and "
+                             "one CPM per seed (overrides --seed)")
     parser.add_argument("--matrix", type=int, default=384)
     parser.add_argument("--protocol", default="screening", choices=["screening", "diagnostic"])
     parser.add_argument("--slice-thickness", type=float, default=None,
@@ -77,8 +80,14 @@ def evaluate(options: dict, *, out, err) -> None:
     checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
     threshold = float(checkpoint.get("meta", {}).get("threshold", DEFAULT_THRESHOLD))
     thickness = options.get("slice_thickness")
-    results = run_scans(evaluation_seeds(seed, count, split=split), matrix=matrix, protocol=protocol,
-                        weights=str(weights), workers=options["workers"], log=err, slice_thickness=thickness)
+    seeds = [int(v) for v in options["seeds"].split(",")] if options.get("seeds") else [seed]
+    results = []
+    for group in seeds:
+        scans = run_scans(evaluation_seeds(group, count, split=split), matrix=matrix, protocol=protocol,
+                          weights=str(weights), workers=options["workers"], log=err, slice_thickness=thickness)
+        for scan in scans:
+            scan.seed_group = group
+        results += scans
     if set_at is not None:
         threshold = threshold_at(results, set_at)
         checkpoint.setdefault("meta", {})["threshold"] = threshold
@@ -88,4 +97,4 @@ def evaluate(options: dict, *, out, err) -> None:
         err(f"threshold {threshold:.3f} stored in {weights}")
     command = "python manage.py evaluate_model " + " ".join(sys.argv[2:])
     out(markdown_table(results, threshold, matrix=matrix, protocol=protocol, command=command,
-                       slice_thickness=thickness))
+                       slice_thickness=thickness, seeds=seeds if len(seeds) > 1 else None))
