@@ -15,6 +15,15 @@ installed) says:
       "reporting": "lungrads"                                    # optional: suggest Lung-RADS
     }
 
+Or, for a MONAI bundle (the MONAI Model Zoo layout: `configs/metadata.json`, `configs/inference.json`,
+`models/model.ts` or `models/model.pt`), "format": "monai_bundle" and "bundle": "<directory>" in
+place of "weights". `models/model.ts` (TorchScript) is loaded as is; otherwise MONAI's own
+ConfigParser builds `network_def` from `configs/inference.json` and `models/model.pt` (a state dict)
+is loaded into it. The manifest still says what this pipeline needs that a bundle does not
+(routing, envelope, spacing, window, output convention), plus for raw network outputs
+"output": {"activation": "sigmoid" | "softmax", "channel": 1} and "input": {"divisible_by": 16}
+(the input is padded to it and the output cropped back).
+
 Input: the series resampled to `spacing_mm` (z, y, x), HU clipped to `window_hu` and scaled to
 [0, 1], as a float32 tensor of shape (1, 1, Z, Y, X). Output conventions:
 
@@ -39,6 +48,8 @@ from inference.cad.envelope import Envelope
 from inference.cad.volume_model import VolumeCadModel
 
 CONVENTIONS = ("heatmap", "points")
+FORMATS = ("torchscript", "monai_bundle")
+ACTIVATIONS = (None, "sigmoid", "softmax")
 
 
 class ManifestError(ValueError):
@@ -55,15 +66,45 @@ def read_manifest(path: Path) -> dict:
         data = json.loads(text)
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: a manifest is a mapping")
-    for key in ("name", "version", "weights"):
+    fmt = data.get("format", "torchscript")
+    if fmt not in FORMATS:
+        raise ManifestError(f"{path}: format must be one of {FORMATS}")
+    for key in ("name", "version", "bundle" if fmt == "monai_bundle" else "weights"):
         if not data.get(key):
             raise ManifestError(f"{path}: '{key}' is required")
-    if data.get("format", "torchscript") != "torchscript":
-        raise ManifestError(f"{path}: only format 'torchscript' is supported")
+    if data.get("output", {}).get("activation") not in ACTIVATIONS:
+        raise ManifestError(f"{path}: output activation must be one of {ACTIVATIONS}")
     convention = data.get("output", {}).get("convention", "heatmap")
     if convention not in CONVENTIONS:
         raise ManifestError(f"{path}: output convention must be one of {CONVENTIONS}")
     return data
+
+
+def load_bundle(directory: Path) -> torch.nn.Module:
+    """The network of a MONAI bundle directory, in eval mode on the CPU."""
+    configs, models = directory / "configs", directory / "models"
+    if not (configs / "metadata.json").exists():
+        raise ManifestError(f"{directory}: not a MONAI bundle (configs/metadata.json missing)")
+    if (models / "model.ts").exists():
+        module = torch.jit.load(str(models / "model.ts"), map_location="cpu")
+    else:
+        from monai.bundle import ConfigParser
+
+        inference = next((configs / name for name in ("inference.json", "inference.yaml")
+                          if (configs / name).exists()), None)
+        if inference is None or not (models / "model.pt").exists():
+            raise ManifestError(f"{directory}: needs models/model.ts, or configs/inference.json with "
+                                "network_def and models/model.pt")
+        parser = ConfigParser()
+        parser.read_meta(str(configs / "metadata.json"))
+        parser.read_config(str(inference))
+        module = parser.get_parsed_content("network_def")
+        state = torch.load(str(models / "model.pt"), map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and isinstance(state.get("model"), dict):
+            state = state["model"]  # a training checkpoint rather than a bare state dict
+        module.load_state_dict(state)
+    module.eval()
+    return module
 
 
 def envelope_from_manifest(data: dict | None) -> Envelope | None:
@@ -106,12 +147,21 @@ class ExternalModel(VolumeCadModel):
         self.convention = output.get("convention", "heatmap")
         self.finding_type = str(output.get("finding_type", "solid"))
         self.threshold = float(self.manifest.get("thresholds", {}).get("probability", 0.5))
-        weights = (path.parent / self.manifest["weights"]).resolve()
-        if not weights.exists():
-            raise ManifestError(f"{path}: weights {weights} not found")
+        self.activation = output.get("activation")
+        self.channel = int(output.get("channel", 0))
+        self.divisible_by = int(inputs.get("divisible_by", 1))
         # Loaded once: the registry keeps this object for the life of the worker process.
-        self.module = torch.jit.load(str(weights), map_location="cpu")
-        self.module.eval()
+        if self.manifest.get("format") == "monai_bundle":
+            bundle = (path.parent / self.manifest["bundle"]).resolve()
+            if not bundle.is_dir():
+                raise ManifestError(f"{path}: bundle directory {bundle} not found")
+            self.module = load_bundle(bundle)
+        else:
+            weights = (path.parent / self.manifest["weights"]).resolve()
+            if not weights.exists():
+                raise ManifestError(f"{path}: weights {weights} not found")
+            self.module = torch.jit.load(str(weights), map_location="cpu")
+            self.module.eval()
 
     def _input(self, volume: Volume) -> tuple[np.ndarray, np.ndarray]:
         zoom = np.array(volume.spacing) / self.spacing
@@ -124,9 +174,7 @@ class ExternalModel(VolumeCadModel):
 
     def predict(self, volume: Volume) -> Prediction:
         data, scale = self._input(volume)
-        with torch.no_grad():
-            output = self.module(torch.from_numpy(data)[None, None])
-        output = output.detach().float().numpy()
+        output = self.forward(data)
         rows = self._heatmap_rows(output.reshape(data.shape)) if self.convention == "heatmap" else output.reshape(-1, 5)
         findings = []
         for z, y, x, diameter, probability in rows:
@@ -140,6 +188,24 @@ class ExternalModel(VolumeCadModel):
         suspicion = float(output.max()) if output.size and self.convention == "heatmap" else max(
             (float(r[4]) for r in rows), default=0.0)
         return Prediction(findings=findings, suspicion=round(min(max(suspicion, 0.0), 1.0), 4))
+
+    def forward(self, data: np.ndarray) -> np.ndarray:
+        """The module on one input volume; raw network outputs made probabilities of the input's shape."""
+        shape = data.shape
+        pad = [(0, (-n) % self.divisible_by) for n in shape]
+        x = torch.from_numpy(np.pad(data, pad, mode="edge"))[None, None]
+        with torch.no_grad():
+            output = self.module(x)
+        if self.activation == "sigmoid":
+            output = torch.sigmoid(output)
+        elif self.activation == "softmax":
+            output = torch.softmax(output, dim=1)
+        if output.dim() == 5:  # (batch, channel, z, y, x): MONAI networks
+            output = output[0, self.channel]
+        output = output.detach().float().numpy()
+        if output.ndim == 3:
+            output = output[: shape[0], : shape[1], : shape[2]]
+        return output
 
     def _heatmap_rows(self, heat: np.ndarray) -> np.ndarray:
         labels, count = ndimage.label(heat >= self.threshold)
