@@ -525,6 +525,27 @@ def paint_nodules(vol: np.ndarray, grid: Grid, nodules: list[dict]) -> None:
                             allowed=not_bone)
 
 
+def make_granulomas(seed: int, an: Anatomy, grid: Grid, vessels: list[Segment], count: int,
+                    taken: list[tuple[np.ndarray, float]]) -> list[dict]:
+    """Calcified granulomas: benign mimics of small solid nodules (Lung-RADS v2022: benign
+    calcification is category 1). Drawn from their own random stream, so adding them leaves every
+    other structure of the scan, and every existing seed, unchanged."""
+    rng = np.random.default_rng([seed, 7_000_001])
+    seg_array = np.array([[*p0, *p1, r0] for p0, p1, r0, _ in vessels]) if vessels else np.zeros((0, 7))
+    z_first, z_last = grid.position(0)[2], grid.position(grid.shape[0] - 1)[2]
+    z_range = (min(z_first, z_last), max(z_first, z_last))
+    out = []
+    for _ in range(count):
+        diameter = float(rng.uniform(3.0, 8.0))
+        center = place_nodule(rng, an, z_range, diameter / 2, "none", seg_array, taken)
+        if center is None:
+            continue
+        taken.append((center, diameter / 2))
+        out.append({"type": "calcified_granuloma", "benign": True, "center_mm": [round(float(v), 2) for v in center],
+                    "diameter_mm": round(diameter, 2), "hu": float(rng.uniform(300, 900))})
+    return out
+
+
 # --- the study -----------------------------------------------------------------------------
 
 
@@ -547,7 +568,7 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
                       normal_share: float = 0.3, n_nodules: int | None = None,
                       slice_thickness: float | None = None, priority: str | None = None,
                       patient_location: str | None = None, study_datetime: dt.datetime | None = None,
-                      ) -> tuple[list[Dataset], dict, str]:
+                      n_granulomas: int = 0) -> tuple[list[Dataset], dict, str]:
     """Datasets, truth and study UID of one chest CT."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}")
@@ -580,6 +601,12 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         n_nodules = 0 if rng.random() < normal_share else int(min(1 + rng.geometric(0.55) - 1, 5))
     nodules = make_nodules(rng, an, grid, vessels, n_nodules)
     paint_nodules(vol, grid, nodules)
+    taken = [(np.array(n["center_mm"]), n["long_axis_mm"] / 2) for n in nodules]
+    mimics = make_granulomas(seed, an, grid, vessels, n_granulomas, taken) if n_granulomas else []
+    for g in mimics:
+        r = g["diameter_mm"] / 2
+        paint_ellipsoid(vol, grid, np.array(g["center_mm"]), np.array([r, r, r]), np.eye(3), g["hu"], mode="max",
+                        allowed=lambda old: old < 150)
 
     ctdi = float(rng.uniform(*proto["ctdi"]))
     kvp = float(rng.integers(proto["kvp"][0] // 10, proto["kvp"][1] // 10 + 1) * 10)
@@ -649,5 +676,6 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
                  "noise_sd_hu": round(float(noise_sd), 1)},
         "normal": not nodules,
         "lesions": nodules,
+        "benign_mimics": mimics,
     }
     return datasets, truth, study_uid

@@ -60,6 +60,8 @@ def add_evaluate_arguments(parser) -> None:
     parser.add_argument("--slice-thickness", type=float, default=None,
                         help="generate the scans with this slice thickness and spacing (mm; default: the "
                              "protocol's); the model's envelope is checked too and reported")
+    parser.add_argument("--granulomas", type=int, default=0,
+                        help="calcified granulomas (benign mimics) added to each scan; marks on them are reported")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument("--split", default="test", choices=["test", "validation"],
@@ -84,7 +86,8 @@ def evaluate(options: dict, *, out, err) -> None:
     results = []
     for group in seeds:
         scans = run_scans(evaluation_seeds(group, count, split=split), matrix=matrix, protocol=protocol,
-                          weights=str(weights), workers=options["workers"], log=err, slice_thickness=thickness)
+                          weights=str(weights), workers=options["workers"], log=err, slice_thickness=thickness,
+                          granulomas=options.get("granulomas") or 0)
         for scan in scans:
             scan.seed_group = group
         results += scans

@@ -41,6 +41,9 @@ class ScanResult:
     marks: list[tuple] = field(default_factory=list)
     seconds: float = 0.0
     seed_group: int | None = None  # the --seeds value this scan was drawn from
+    # Benign mimics in the scan (calcified granulomas) and the highest probability of a mark on each.
+    mimics: list[dict] = field(default_factory=list)
+    mimic_marks: list[float] = field(default_factory=list)
 
 
 DUPLICATE = -2
@@ -81,26 +84,33 @@ def _scan(args: tuple) -> ScanResult:
 
     global _MODEL
     seed, matrix, protocol, weights, thickness = args[:5]
+    granulomas = args[5] if len(args) > 5 else 0
     torch.set_num_threads(1)
     if _MODEL is None:
         _MODEL = LungNoduleModel(weights)
-    study = generate_study("chest_ct", seed=seed, matrix=matrix, protocol=protocol, slice_thickness=thickness)
+    study = generate_study("chest_ct", seed=seed, matrix=matrix, protocol=protocol, slice_thickness=thickness,
+                           n_granulomas=granulomas)
+    mimics = study.truth.get("benign_mimics", [])
     nodules = [n for n in study.truth["lesions"] if n["long_axis_mm"] >= MIN_NODULE_MM]
     volume = volume_from_datasets(study.datasets)
     del study
     started = time.perf_counter()
     findings = _MODEL.predict_all(volume)
     seconds = time.perf_counter() - started
-    return ScanResult(seed=seed, nodules=nodules, marks=match(findings, nodules), seconds=seconds)
+    mimic_marks = [max((f.probability for f in findings
+                        if np.linalg.norm(np.subtract(f.centre_mm, g["center_mm"])) <= g["diameter_mm"] / 2 + 1.0),
+                       default=0.0) for g in mimics]
+    return ScanResult(seed=seed, nodules=nodules, marks=match(findings, nodules), seconds=seconds, mimics=mimics,
+                      mimic_marks=mimic_marks)
 
 
 def run_scans(seeds: list[int], *, matrix: int, protocol: str, weights: str | None, workers: int,
-              log=print, slice_thickness: float | None = None) -> list[ScanResult]:
+              log=print, slice_thickness: float | None = None, granulomas: int = 0) -> list[ScanResult]:
     results = []
     started = time.monotonic()
     with get_context("spawn").Pool(workers) as pool:
-        for n, result in enumerate(pool.imap_unordered(_scan, [(s, matrix, protocol, weights, slice_thickness)
-                                                                for s in seeds]), 1):
+        for n, result in enumerate(pool.imap_unordered(_scan, [(s, matrix, protocol, weights, slice_thickness,
+                                                                 granulomas) for s in seeds]), 1):
             results.append(result)
             if n % 10 == 0:
                 log(f"  {n}/{len(seeds)} scans ({time.monotonic() - started:.0f} s)")
@@ -218,6 +228,19 @@ def category_agreement(rows: list[dict]) -> tuple[float, float]:
     return overall, among
 
 
+def mimic_lines(results: list[ScanResult], threshold: float) -> list[str]:
+    """Benign mimics (calcified granulomas) the model marked at the threshold: each is a false
+    positive, and, reported as a solid nodule, a wrong Lung-RADS contribution (benign calcification is 1)."""
+    total = sum(len(r.mimics) for r in results)
+    if not total:
+        return []
+    marked = sum(1 for r in results for p in r.mimic_marks if p >= threshold)
+    ci = bootstrap_ci(results, lambda rs: sum(1 for r in rs for p in r.mimic_marks if p >= threshold)
+                      / max(sum(len(r.mimics) for r in rs), 1))
+    return [f"| calcified granulomas (benign mimics) marked at the threshold | {marked} of {total} "
+            f"({marked / total:.3f}, 95 % CI {ci[0]:.3f}–{ci[1]:.3f}) |"]
+
+
 def bootstrap_ci(results: list[ScanResult], statistic, *, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95 % percentile interval of statistic(results) over scans drawn with replacement."""
     rng = np.random.default_rng(seed)
@@ -269,6 +292,7 @@ def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, 
         f"| {op['median_diameter_error_mm']:.2f} mm (90th percentile {op['p90_diameter_error_mm']:.2f} mm) |",
         f"| nodule type correct (solid / part-solid / ground-glass), at the threshold | {op['type_accuracy']:.3f} |",
         f"| predict() time per scan, median (1 thread per worker) | {np.median(seconds):.1f} s |",
+        *mimic_lines(results, threshold),
         "",
         "Lung-RADS mean diameter error by band, nodules found at the threshold:",
         "",
