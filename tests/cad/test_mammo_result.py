@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from inference.cad.base import ModelOutcome, StudyInfo
+from inference.cad.envelope import OutsideEnvelope
 from inference.cad.mammography import model as mammo
 from inference.cad.mammography.images import four_views
 from inference.cad.mammography.model import CasePrediction, Lesion, MammographyModel, ViewMark
@@ -93,7 +94,7 @@ def test_run_fetches_the_views_predicts_stores_the_sr_and_returns_the_outcome(mo
     assert stored_findings == outcome.result["findings"] and density == "c"
 
 
-def test_applies_only_to_mg_studies_with_the_four_views():
+def test_applies_to_mg_studies_and_refuses_one_without_the_four_views_naming_what_is_missing():
     model = MammographyModel("/nonexistent.pt")  # routing never loads weights
     series = ({"orthanc_id": "s1", "modality": "MG", "description": "", "instance_count": 4,
                "series_instance_uid": "1.2"},)
@@ -105,4 +106,8 @@ def test_applies_only_to_mg_studies_with_the_four_views():
     with mock.patch.object(mammo, "orthanc_views", return_value=four):
         assert model.applies_to(mg) and not model.applies_to(ct)
     with mock.patch.object(mammo, "orthanc_views", return_value={k: v for k, v in four.items() if k != "LMLO"}):
-        assert not model.applies_to(mg)
+        assert model.applies_to(mg)  # routing is cheap; the views are checked before inference
+        with pytest.raises(OutsideEnvelope) as caught:
+            mammo.fetch_views(mg)
+    assert caught.value.reason == ("this model needs the four standard views (RCC, LCC, RMLO, LMLO); "
+                                   "missing LMLO")

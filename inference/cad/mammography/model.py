@@ -213,9 +213,9 @@ class MammographyModel:
         modalities = {m.upper() for m in (study.modalities or (study.modality,))}
         if "MG" not in modalities:
             return False
-        if sum(int(s.get("instance_count") or 0) for s in mg_series(study)) < 4:
-            return False
-        return set(VIEW_NAMES) <= set(orthanc_views(study))
+        # Routing stays cheap: the four views are checked before inference (fetch_views), so a study
+        # missing one is listed "No AI: ... missing LMLO" rather than "No AI for this study type".
+        return sum(int(s.get("instance_count") or 0) for s in mg_series(study)) >= 1
 
     def run(self, study: StudyInfo) -> ModelOutcome:
         return call_with_time_limit(self._run, model_timeout_seconds(), study)
@@ -275,9 +275,16 @@ def orthanc_views(study: StudyInfo) -> dict[str, str]:
 
 
 def fetch_views(study: StudyInfo) -> dict[str, MammoView]:
+    """The four standard views' images; OutsideEnvelope naming the missing ones (the model reads a
+    screening examination: both breasts, CC and MLO, BI-RADS 5th ed.)."""
     from archive.volumes import _fetch_instance
+    from inference.cad.envelope import OutsideEnvelope
 
     chosen = orthanc_views(study)
+    missing = [name for name in VIEW_NAMES if name not in chosen]
+    if missing:
+        raise OutsideEnvelope("this model needs the four standard views (RCC, LCC, RMLO, LMLO); "
+                              f"missing {', '.join(missing)}")
     return four_views(_fetch_instance(chosen[name]) for name in VIEW_NAMES if name in chosen)
 
 
