@@ -78,3 +78,28 @@ def test_long_and_short_axis_come_from_the_same_axial_slice():
     assert m.long_axis_mm == pytest.approx(16.0, abs=0.8)
     assert m.short_axis_mm == pytest.approx(10.0, abs=0.8)
     assert m.mean_diameter_mm == pytest.approx(13.0, abs=0.6)
+
+
+@pytest.mark.parametrize(("diameter", "hu", "calcified"), [
+    (4.0, 300.0, True), (6.0, 600.0, True), (3.0, 600.0, True),
+    (4.0, 60.0, False), (10.0, 60.0, False), (21.5, 60.0, False),
+])
+def test_dense_calcification_is_told_from_soft_tissue_even_with_low_dose_noise(diameter, hu, calcified):
+    volume = painted_volume(shape=(60, 110, 110), spacing=(1.0, 0.7, 0.7), seed=int(diameter * 10 + hu), noise=60.0)
+    centre = volume.index_to_lps([30, 55, 55]) + np.array([0.2, 0.1, -0.3])
+    paint_ellipsoid(volume, centre, (diameter, diameter, diameter), hu)
+    m = measure_nodule(volume, centre, diameter / 2)
+    assert m.calcified is calcified, m.peak_hu
+
+
+def test_a_calcified_granuloma_is_not_reported_but_a_nodule_beside_it_is():
+    volume = painted_volume(shape=(90, 150, 150), spacing=(1.0, 0.7, 0.7), seed=99)
+    granuloma = volume.index_to_lps([45, 75, 50])
+    nodule = volume.index_to_lps([45, 75, 100])
+    paint_ellipsoid(volume, granuloma, (5.0, 5.0, 5.0), 500.0)
+    paint_ellipsoid(volume, nodule, (8.0, 7.0, 7.5), SOLID_HU)
+    candidates = detect_candidates(resample_lungs(volume))
+    near = [min(np.linalg.norm(c.centre_mm - granuloma), np.linalg.norm(c.centre_mm - nodule)) for c in candidates]
+    probability = np.array([0.9 if d < 3.0 else 0.0 for d in near], dtype=np.float32)
+    findings = LungNoduleModel(weights="/unused").findings(volume, candidates, probability)
+    assert [np.linalg.norm(np.array(f.centre_mm) - nodule) < 1.5 for f in findings] == [True]

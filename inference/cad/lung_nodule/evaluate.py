@@ -248,7 +248,8 @@ def bootstrap_ci(results: list[ScanResult], statistic, *, resamples: int = 1000,
     for _ in range(resamples):
         picked = [results[i] for i in rng.integers(0, len(results), len(results))]
         values.append(statistic(picked))
-    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+    # A resample can hold no nodule at all (a statistic over nodules is then undefined): skip those.
+    return float(np.nanpercentile(values, 2.5)), float(np.nanpercentile(values, 97.5))
 
 
 def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, protocol: str, command: str,

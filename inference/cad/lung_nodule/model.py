@@ -101,12 +101,17 @@ class LungNoduleModel(VolumeCadModel):
         """Measure the most probable candidates; one finding per nodule, most probable first."""
         order = [int(i) for i in np.argsort(-probability) if probability[i] >= SCORE_FLOOR][:MAX_MEASURED]
         findings: list[Finding] = []
+        calcified: list[np.ndarray] = []
         for i in order:
             candidate = candidates[i]
             m = measure_nodule_grown(volume, candidate.centre_mm, candidate.radius_mm)
             # The candidate must lie inside what was measured, or the segmentation found something else.
             moved = m is not None and (np.linalg.norm(m.centre_mm - candidate.centre_mm)
                                        > max(candidate.radius_mm, m.long_axis_mm / 2, 2.0))
+            if m is not None and not moved and m.calcified:
+                # Benign calcification (Lung-RADS v2022 category 1): not a nodule to report or rank.
+                calcified.append(m.centre_mm)
+                continue
             if m is None or moved:
                 # Nothing measurable where the network looked: keep the detector's estimate.
                 d = 2 * candidate.radius_mm
@@ -117,6 +122,9 @@ class LungNoduleModel(VolumeCadModel):
                                         probability=float(probability[i]), mean_diameter_mm=m.mean_diameter_mm,
                                         solid_mm=m.solid_mm if m.kind == "part_solid" else None,
                                         short_axis_mm=m.short_axis_mm))
+        # A fallback mark (nothing measurable) sitting on a calcified nodule is that nodule, too.
+        findings = [f for f in findings if not any(np.linalg.norm(np.subtract(f.centre_mm, c)) <= 3.0
+                                                   for c in calcified)]
         return merge_same_nodule(findings)
 
     def predict(self, volume: Volume) -> Prediction:
