@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import ReportDraft
 from triage import birads, lungrads, pirads
 from triage.priority import is_screening
 from worklist.models import (
@@ -44,10 +45,11 @@ class NotYourRead(ReadingError):
 
 
 def access_study_for_reading(*, study_id: int, user, lock: bool = True) -> Study:
-    """The study, locked, if `user` holds its claim; NotYourRead otherwise."""
+    """The study, locked, if `user` holds its claim; NotYourRead otherwise. A reported study is
+    claimed only to amend it (`reporting.amend.amendment_open`, which checks who may amend)."""
     query = Study.objects.select_for_update() if lock else Study.objects
     study = query.get(pk=study_id)
-    if study.claimed_by_id != user.pk or study.reading_state != ReadingState.IN_PROGRESS:
+    if study.claimed_by_id != user.pk or study.reading_state not in (ReadingState.IN_PROGRESS, ReadingState.REPORTED):
         holder = study.claimed_by.username if study.claimed_by_id else None
         raise NotYourRead(f"study is claimed by {holder}" if holder else "claim the study before reading it")
     return study
@@ -601,6 +603,7 @@ def _new_version(*, study: Study, user, fields: dict, critical: bool, critical_n
             raise ReadingError("a critical result needs a note for the referring clinician")
         CriticalResult.objects.create(study=study, report_version=version, note=critical_note.strip()[:300],
                                       flagged_by=user)
+    ReportDraft.objects.filter(study=study).delete()  # what was drafted is now signed
     version_id = version.pk
     transaction.on_commit(lambda: _archive_later(version_id))
     return version

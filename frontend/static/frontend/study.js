@@ -1,6 +1,7 @@
 // The reading page: claim on open, images with AI marks, findings review, structured report, sign.
 // Business rules live in the API; this file only shows state and sends the reader's decisions.
 
+import { createDraftKeeper } from "./report_draft.js";
 import { createViewer } from "./viewer.js";
 
 const page = document.getElementById("study-page");
@@ -504,7 +505,7 @@ function showKeyImages() {
     remove.type = "button";
     remove.textContent = "×";
     remove.title = "Remove";
-    remove.addEventListener("click", () => { keyImages.splice(index, 1); showKeyImages(); });
+    remove.addEventListener("click", () => { keyImages.splice(index, 1); showKeyImages(); draft.schedule(); });
     item.append(" ", remove);
     return item;
   }));
@@ -517,6 +518,7 @@ $("add-key-image").addEventListener("click", () => {
     label: `Series ${info.seriesId}, slice ${info.slice + 1}/${info.count}` });
   reportDirty = true;
   showKeyImages();
+  draft.schedule();
 });
 
 function reportBody() {
@@ -538,7 +540,25 @@ function reportBody() {
   return data;
 }
 
-form.addEventListener("input", () => { reportDirty = true; });
+form.addEventListener("input", () => { reportDirty = true; draft.schedule(); });
+
+// A saved draft back in the form: the template's fields, then any other named field (critical
+// note, amendment reason, override reasons) and the key images.
+function applyDraft(fields) {
+  fill(fields);
+  for (const [name, value] of Object.entries(fields)) {
+    const element = form.elements[name];
+    if (!element || typeof value === "object" || element instanceof RadioNodeList) continue;
+    if (element.type === "checkbox") element.checked = Boolean(value);
+    else element.value = value;
+  }
+  $("critical-note-field").hidden = !form.elements.critical.checked;
+  keyImages = Array.isArray(fields.key_images) ? [...fields.key_images] : [];
+  showKeyImages();
+  reportDirty = true;
+}
+
+const draft = createDraftKeeper({ studyId, collect: () => reportBody(), apply: applyDraft, status: $("draft-status") });
 form.elements.critical.addEventListener("change", (event) => {
   $("critical-note-field").hidden = !event.target.checked;
 });
@@ -570,6 +590,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   $("report-error").textContent = "";
+  draft.signed();
   await loadReport();
   await refreshStudy();
   banner(amending ? `Amendment v${result.data.number} signed.` : "Report signed.");
@@ -638,6 +659,7 @@ async function start() {
   showViewButtons();
   await loadFindings();
   await loadReport();
+  if (!readOnly) await draft.restore();
   await setUpAssign();
   listen();
   // Opening is activity: keep the claim from lapsing while the page stays open.

@@ -1,0 +1,55 @@
+"""REST API of reporting: drafts, report history, amendments, reader-added findings."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsRadiologist
+from reporting import drafts
+from worklist.models import Study
+from worklist.reading import ReadingError
+
+
+def refused(exc: Exception) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+
+class DraftSerializer(serializers.Serializer):
+    fields = serializers.JSONField()
+    saved_at = serializers.DateTimeField()
+
+
+class ReportDraftApi(APIView):
+    """The unsigned draft of the reader holding the read."""
+
+    permission_classes = [IsRadiologist]
+
+    class DraftInputSerializer(serializers.Serializer):
+        fields = serializers.DictField()
+
+    @extend_schema(responses={200: DraftSerializer, 204: OpenApiResponse(description="no draft saved"),
+                              409: OpenApiResponse(description="the study is not claimed by this reader")},
+                   summary="The reader's unsigned report draft")
+    def get(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        try:
+            draft = drafts.draft_get(study_id=study_id, user=request.user, request=request)
+        except ReadingError as exc:
+            return refused(exc)
+        if draft is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(DraftSerializer(draft).data)
+
+    @extend_schema(request=DraftInputSerializer, responses={200: DraftSerializer},
+                   summary="Save the reader's unsigned report draft (as they type)")
+    def put(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.DraftInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            draft = drafts.draft_save(study_id=study_id, user=request.user, fields=data.validated_data["fields"])
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(DraftSerializer(draft).data)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from reporting import api
+
+urlpatterns = [
+    path("studies/<int:study_id>/report/draft/", api.ReportDraftApi.as_view(), name="api-report-draft"),
+]
