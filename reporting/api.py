@@ -3,13 +3,16 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsRadiologist
+from accounts.permissions import IsRadiologist, ReadsWorklist
 from reporting import drafts
+from reporting.history import report_history
 from worklist.models import Study
 from worklist.reading import ReadingError
+from worklist.services import audit_record
 
 
 def refused(exc: Exception) -> Response:
@@ -53,3 +56,45 @@ class ReportDraftApi(APIView):
         except ReadingError as exc:
             return refused(exc)
         return Response(DraftSerializer(draft).data)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    template = serializers.CharField()
+    author = serializers.CharField(source="author.username")
+    author_name = serializers.SerializerMethodField()
+    signed_at = serializers.DateTimeField()
+    reason = serializers.SerializerMethodField()
+    critical = serializers.BooleanField()
+    archived = serializers.SerializerMethodField()
+    pdf = serializers.SerializerMethodField()
+
+    def get_author_name(self, version) -> str:
+        return version.author.get_full_name() or version.author.username
+
+    def get_reason(self, version) -> str:
+        return version.amendment_reason if version.number > 1 else "first report"
+
+    def get_archived(self, version) -> bool:
+        return bool(version.archive_instance_id)
+
+    def get_pdf(self, version) -> str:
+        return f"/api/studies/{version.report.study_id}/report/v{version.number}.pdf"
+
+
+class HistoryPagination(LimitOffsetPagination):
+    default_limit = 10
+    max_limit = 100
+
+
+class ReportHistoryApi(APIView):
+    permission_classes = [ReadsWorklist]
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True),
+                   summary="The study's signed report versions, newest first (who, when, why), paged")
+    def get(self, request, study_id: int):
+        study = get_object_or_404(Study, pk=study_id)
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(report_history(study=study), request, view=self)
+        audit_record(user=request.user, action="report.history", study=study, request=request)
+        return paginator.get_paginated_response(HistoryEntrySerializer(page, many=True).data)

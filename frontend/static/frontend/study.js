@@ -2,6 +2,7 @@
 // Business rules live in the API; this file only shows state and sends the reader's decisions.
 
 import { createDraftKeeper } from "./report_draft.js";
+import { showReportHistory } from "./report_history.js";
 import { createViewer } from "./viewer.js";
 
 const page = document.getElementById("study-page");
@@ -492,6 +493,7 @@ async function loadReport() {
   keyImages = signedVersions.length ? [...(signedVersions.at(-1).fields.key_images || [])] : keyImages;
   showKeyImages();
   showVersions();
+  showReportHistory(studyId, $("report-history")).catch((error) => console.error(error));
   reportDirty = false;
 }
 
