@@ -7,11 +7,14 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsRadiologist, ReadsWorklist
+from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist
 from reporting import drafts
+from reporting.amend import amendment_open
 from reporting.history import report_history
+from reporting.rights import AmendNotAllowed, supervisor_set
 from worklist.models import Study
 from worklist.reading import ReadingError
+from worklist.serializers import StudySerializer
 from worklist.services import audit_record
 
 
@@ -98,3 +101,41 @@ class ReportHistoryApi(APIView):
         page = paginator.paginate_queryset(report_history(study=study), request, view=self)
         audit_record(user=request.user, action="report.history", study=study, request=request)
         return paginator.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
+
+
+class AmendmentOpenApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="the study, claimed to amend"),
+                                            403: OpenApiResponse(description="this reader may not amend"),
+                                            409: OpenApiResponse(description="not signed, or amended by another")},
+                   summary="Open an amendment: claims the reported study so its findings can be reviewed again")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        try:
+            study = amendment_open(study_id=study_id, user=request.user, request=request)
+        except AmendNotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(StudySerializer(study).data)
+
+
+class SupervisorApi(APIView):
+    """Managers mark which radiologists supervise (may amend colleagues' reports)."""
+
+    permission_classes = [IsManager]
+
+    class SupervisorInputSerializer(serializers.Serializer):
+        is_supervisor = serializers.BooleanField()
+
+    @extend_schema(request=SupervisorInputSerializer, responses={200: SupervisorInputSerializer},
+                   summary="Mark or unmark a radiologist as supervisor")
+    def post(self, request, username: str):
+        data = self.SupervisorInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = supervisor_set(manager=request.user, username=username, value=data.validated_data["is_supervisor"])
+        except AmendNotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"is_supervisor": user.is_supervisor})

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting.models import ReportDraft
+from reporting.rights import amend_check
 from triage import birads, lungrads, pirads
 from triage.priority import is_screening
 from worklist.models import (
@@ -640,14 +641,19 @@ def report_amend(*, study_id: int, user, fields: dict, reason: str, critical: bo
                  critical_note: str = "") -> ReportVersion:
     """A new signed version; every earlier version is kept as it was signed."""
     if not reason.strip():
-        raise ReadingError("an amendment needs a reason")
+        raise ReadingError("Give a reason for the amendment: say what was corrected.")
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study_id)
         if study.reading_state != ReadingState.REPORTED or not hasattr(study, "report"):
             raise ReadingError("only a signed report can be amended")
+        amend_check(study=study, user=user)
+        if study.claimed_by_id not in (None, user.pk):
+            raise NotYourRead(f"{study.claimed_by.username} is amending this report")
         version = _new_version(study=study, user=user, fields=_validated_fields(study, fields), critical=critical,
                                critical_note=critical_note, amendment_reason=reason.strip())
-        study.save(update_fields=["updated_at"])
+        # The amendment is signed: the claim taken to amend it ends.
+        study.claimed_by, study.claimed_at, study.claim_touched_at = None, None, None
+        study.save(update_fields=["claimed_by", "claimed_at", "claim_touched_at", "updated_at"])
         audit_record(user=user, action="report.amend", study=study, detail=f"v{version.number}: {reason[:200]}")
         study_publish_on_commit(study.pk)
     return version

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsRadiologist, ReadsWorklist
+from reporting.amend import amendment_prefill
+from reporting.rights import AmendNotAllowed
 from worklist.models import ReportVersion, Study
 from worklist.reading import (
     ReadingError,
@@ -151,8 +153,11 @@ class ReportApi(APIView):
         study = get_object_or_404(Study, pk=study_id)
         audit_record(user=request.user, action="study.report", study=study, request=request)
         versions = list(study.report.versions.select_related("author")) if hasattr(study, "report") else []
+        # An amendment in progress starts from the corrected findings (reporting/amend.py).
+        amending = bool(versions) and study.claimed_by_id == request.user.pk
         return Response({
-            "draft": None if versions else report_prefill(study),
+            "draft": amendment_prefill(study) if amending else None if versions else report_prefill(study),
+            "amending": amending,
             "versions": ReportVersionSerializer(versions, many=True).data,
             "template": report_template(study),
             "choices": template_choices(),
@@ -198,7 +203,8 @@ class ReportAmendApi(APIView):
     permission_classes = [IsRadiologist]
 
     class ReportAmendInputSerializer(ReportInputSerializer):
-        reason = serializers.CharField(max_length=300)
+        # Checked below so that a missing reason gets a sentence, not a field-error map.
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     @extend_schema(request=ReportAmendInputSerializer, responses={201: ReportVersionSerializer},
                    summary="Amend a signed report: a new version; earlier versions are kept")
@@ -208,9 +214,14 @@ class ReportAmendApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         critical, note, reason = fields.pop("critical"), fields.pop("critical_note", ""), fields.pop("reason")
+        if not reason.strip():
+            return Response({"detail": "Give a reason for the amendment: say what was corrected."},
+                            status=status.HTTP_400_BAD_REQUEST)
         try:
             version = report_amend(study_id=study_id, user=request.user, fields=fields, reason=reason,
                                    critical=critical, critical_note=note)
+        except AmendNotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except ReadingError as exc:
             return refused(exc)
         return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)

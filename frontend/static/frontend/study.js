@@ -61,9 +61,24 @@ function banner(text) {
 
 // --- claim -----------------------------------------------------------------------------------
 
+// A reported study is claimed only to amend it (reporting/amend.py): the Amend button opens the
+// amendment; while it is open, the periodic claim renews it.
+function amending() { return study.reading_state === "reported" && study.claimed_by === me.username; }
+
+function showAmendButton() {
+  $("amend-open").hidden = !(me.role === "radiologist" && study.reading_state === "reported" && !amending());
+}
+
 async function claim() {
-  if (me.role !== "radiologist" || study.reading_state === "reported") return;
-  const result = await api(`/studies/${studyId}/claim/`, { method: "POST" });
+  if (me.role !== "radiologist") return;
+  if (study.reading_state === "reported" && !amending()) {
+    readOnly = true;
+    document.body.classList.toggle("read-only", readOnly);
+    showAmendButton();
+    return;
+  }
+  const path = study.reading_state === "reported" ? "report/amendment" : "claim";
+  const result = await api(`/studies/${studyId}/${path}/`, { method: "POST" });
   if (result.ok) {
     study = { ...study, ...result.data }; // the claim answers with the row; keep series and analyses
     readOnly = false;
@@ -73,7 +88,30 @@ async function claim() {
     banner(result.data?.detail || "This study cannot be claimed.");
   }
   showHeader();
+  showAmendButton();
   document.body.classList.toggle("read-only", readOnly);
+}
+
+$("amend-open").addEventListener("click", async () => {
+  const result = await api(`/studies/${studyId}/report/amendment/`, { method: "POST" });
+  if (!result.ok) { banner(result.data?.detail || "This report cannot be amended."); return; }
+  study = { ...study, ...result.data };
+  readOnly = false;
+  document.body.classList.remove("read-only");
+  showHeader();
+  showAmendButton();
+  banner("Amending: review the findings again; the report follows them. Sign the amendment with its reason.");
+  await loadFindings();
+  await loadReport();
+  await draft.restore();
+});
+
+// A refusal in words: the API's sentence, or its field errors as "field: message".
+function refusalText(data) {
+  if (!data) return "Not saved.";
+  if (data.detail) return data.detail;
+  return Object.entries(data).map(([name, errors]) => `${name.replaceAll("_", " ")}: ${[].concat(errors).join(" ")}`)
+    .join("; ");
 }
 
 // --- images ----------------------------------------------------------------------------------
@@ -291,7 +329,7 @@ $("add-finding-form").addEventListener("submit", async (event) => {
   for (const name of ["breast", "zone", "location"]) if (form.get(name)) body[name] = form.get(name);
   if (form.get("depth_mm")) body.depth_mm = Number(form.get("depth_mm"));
   const result = await api(`/studies/${studyId}/findings/`, { method: "POST", body });
-  if (!result.ok) { alert(JSON.stringify(result.data)); return; }
+  if (!result.ok) { alert(refusalText(result.data)); return; }
   event.target.reset();
   await loadFindings();
   if (!reportDirty) await loadReport();
@@ -585,16 +623,23 @@ $("preview").addEventListener("click", () => {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const amending = signedVersions.length > 0;
+  if (amending && !String(form.elements.reason.value).trim()) {
+    $("report-error").textContent = "Give a reason for the amendment: say what was corrected.";
+    form.elements.reason.focus();
+    return;
+  }
   const result = await api(`/studies/${studyId}/report/${amending ? "amend" : "sign"}/`,
     { method: "POST", body: reportBody() });
   if (!result.ok) {
-    $("report-error").textContent = result.data?.detail || JSON.stringify(result.data);
+    $("report-error").textContent = refusalText(result.data);
     return;
   }
   $("report-error").textContent = "";
   draft.signed();
   await loadReport();
   await refreshStudy();
+  if (amending) form.elements.reason.value = "";
+  await claim(); // after an amendment the study is read-only again, with its Amend button
   banner(amending ? `Amendment v${result.data.number} signed.` : "Report signed.");
 });
 
@@ -665,7 +710,7 @@ async function start() {
   await setUpAssign();
   listen();
   // Opening is activity: keep the claim from lapsing while the page stays open.
-  setInterval(() => { if (!readOnly && study.reading_state !== "reported") claim(); }, 240000);
+  setInterval(() => { if (!readOnly) claim(); }, 240000);
 }
 
 start();
