@@ -132,7 +132,7 @@ async function getJson(url, signal) {
 }
 
 export function createViewer(container, options = {}) {
-  const { studyId, onSliceChange, apiBase = "/api", chunkSize = 4, parallel = 4, showFindings = true,
+  const { studyId, onSliceChange, onPick, apiBase = "/api", chunkSize = 4, parallel = 4, showFindings = true,
     series = null } = options;
   if (!studyId) throw new Error("createViewer needs a studyId");
   ensureStylesheet();
@@ -219,6 +219,7 @@ export function createViewer(container, options = {}) {
     zoom: 1,
     pan: [0, 0], // screen pixels (CSS)
     leftDrag: "wl",
+    pickMode: false, // a left click picks a point (onPick) instead of dragging
     marks: [],
     marksVisible: true,
     pendingJump: null, // an image mark to show once its series has loaded
@@ -898,9 +899,36 @@ export function createViewer(container, options = {}) {
     event.preventDefault();
   }
 
+  // --- picking a point (setPickMode / onPick) ---
+  // The clicked pixel and where it is in the patient: DICOM PS3.3 2024 C.7.6.2.1.1,
+  // P = ImagePositionPatient + col * PixelSpacing[1] * row cosines + row * PixelSpacing[0] * column cosines.
+  function pickAt(event) {
+    const geo = state.geo;
+    const box = stage.getBoundingClientRect();
+    const v = view();
+    const col = Math.floor((event.clientX - box.left - v.x0) / v.sx);
+    const row = Math.floor((event.clientY - box.top - v.y0) / v.sy);
+    if (col < 0 || row < 0 || col >= geo.columns || row >= geo.rows) return null;
+    const slice = geo.slices[state.index];
+    let position = null;
+    if (slice.position) {
+      const { row: rowCosines, col: colCosines } = sliceAxes(geo);
+      position = [0, 1, 2].map((a) => Math.round((slice.position[a] + col * geo.pixel_spacing[1] * rowCosines[a]
+        + row * geo.pixel_spacing[0] * colCosines[a]) * 100) / 100);
+    }
+    return { seriesId: state.seriesId, sopInstanceUid: slice.sop_instance_uid || null, sliceIndex: state.index,
+      position, pixel: [col, row] };
+  }
+
   let drag = null;
   function onPointerDown(event) {
     if (!state.geo) return;
+    if (state.pickMode && event.button === 0) {
+      event.preventDefault();
+      const picked = pickAt(event);
+      if (picked && onPick) onPick(picked);
+      return;
+    }
     const kind = event.button === 0 ? (event.shiftKey ? "pan" : state.leftDrag)
       : event.button === 2 ? (state.leftDrag === "wl" ? "pan" : "wl") : event.button === 1 ? "pan" : null;
     if (!kind) return;
@@ -985,6 +1013,11 @@ export function createViewer(container, options = {}) {
     },
     setOverlaysVisible,
     jumpToMark,
+    setPickMode(on) {
+      state.pickMode = Boolean(on);
+      root.dataset.pickMode = state.pickMode ? "1" : "0";
+      stage.style.cursor = state.pickMode ? "crosshair" : "";
+    },
     setPreset(name) {
       const preset = PRESETS[name];
       if (!preset) throw new Error(`unknown preset ${name}`);
