@@ -10,10 +10,12 @@ from rest_framework.views import APIView
 from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist
 from reporting import drafts
 from reporting.amend import amendment_open
+from reporting.findings import reader_finding_add, reader_finding_remove, reader_finding_update
 from reporting.history import report_history
 from reporting.rights import AmendNotAllowed, supervisor_set
 from worklist.models import Study
-from worklist.reading import ReadingError
+from worklist.reading import ReadingError, study_findings
+from worklist.reading_api import FindingSerializer
 from worklist.serializers import StudySerializer
 from worklist.services import audit_record
 
@@ -139,3 +141,79 @@ class SupervisorApi(APIView):
         except AmendNotAllowed as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         return Response({"is_supervisor": user.is_supervisor})
+
+
+def _finding_view(study, key: str) -> dict:
+    return next(f for f in study_findings(study) if f.key == key).as_dict()
+
+
+class ImageSerializer(serializers.Serializer):
+    series_id = serializers.IntegerField()
+    slice_index = serializers.IntegerField(min_value=0)
+    sop_instance_uid = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    pixel = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=2)
+
+
+class ReaderFindingsApi(APIView):
+    """Add a missed finding, usually placed by a click on the image (the viewer's onPick)."""
+
+    permission_classes = [IsRadiologist]
+
+    class AddSerializer(serializers.Serializer):
+        # Sizes are checked by the service, which says what is wrong in words.
+        diameter_mm = serializers.FloatField()
+        finding_type = serializers.CharField(max_length=32)
+        solid_mm = serializers.FloatField(required=False, allow_null=True)
+        centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3, required=False,
+                                          allow_null=True)
+        image = ImageSerializer(required=False, allow_null=True)
+        breast = serializers.ChoiceField(choices=["R", "L"], required=False)
+        depth_mm = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=300)
+        zone = serializers.ChoiceField(choices=["pz", "tz"], required=False)
+        location = serializers.CharField(required=False, allow_blank=True, max_length=120)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    @extend_schema(request=AddSerializer, responses={201: FindingSerializer}, summary="Add a finding the AI missed")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.AddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            review = reader_finding_add(study_id=study_id, user=request.user, **data.validated_data)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(FindingSerializer(_finding_view(review.study, f"reader-{review.pk}")).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ReaderFindingApi(APIView):
+    """Edit or remove a reader-added finding, until the report is signed."""
+
+    permission_classes = [IsRadiologist]
+
+    class EditSerializer(serializers.Serializer):
+        diameter_mm = serializers.FloatField(required=False)
+        finding_type = serializers.CharField(max_length=32, required=False)
+        solid_mm = serializers.FloatField(required=False, allow_null=True)
+        centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3, required=False)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    @extend_schema(request=EditSerializer, responses={200: FindingSerializer}, summary="Edit a reader-added finding")
+    def patch(self, request, study_id: int, key: str):
+        study = get_object_or_404(Study, pk=study_id)
+        data = self.EditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            reader_finding_update(study_id=study_id, user=request.user, key=key, **data.validated_data)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(FindingSerializer(_finding_view(study, key)).data)
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove a reader-added finding")
+    def delete(self, request, study_id: int, key: str):
+        get_object_or_404(Study, pk=study_id)
+        try:
+            reader_finding_remove(study_id=study_id, user=request.user, key=key)
+        except ReadingError as exc:
+            return refused(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)

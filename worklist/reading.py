@@ -133,8 +133,9 @@ def _reader_values(added: FindingReview) -> dict:
     are not placed by a 3-D centre alone, a site (breast and depth, or zone and location)."""
     site = added.site or {}
     return {"centre_mm": added.centre_mm, "diameter_mm": added.diameter_mm, "finding_type": added.finding_type,
-            "probability": None, "solid_mm": None, "breast": site.get("breast", ""), "depth_mm": site.get("depth_mm"),
-            "views": [], "zone": site.get("zone", ""), "location": site.get("location", "")}
+            "probability": None, "solid_mm": site.get("solid_mm"), "breast": site.get("breast", ""),
+            "depth_mm": site.get("depth_mm"), "views": [], "zone": site.get("zone", ""),
+            "location": site.get("location", "")}
 
 
 def study_findings(study: Study) -> list[FindingView]:

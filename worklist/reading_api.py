@@ -43,6 +43,7 @@ class FindingSerializer(serializers.Serializer):
     finding_type = serializers.CharField()
     probability = serializers.FloatField(allow_null=True)
     decision = serializers.CharField()
+    solid_mm = serializers.FloatField(allow_null=True)
     breast = serializers.CharField()
     depth_mm = serializers.FloatField(allow_null=True)
     views = serializers.ListField(child=serializers.DictField())
