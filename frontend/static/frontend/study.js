@@ -1,6 +1,7 @@
 // The reading page: claim on open, images with AI marks, findings review, structured report, sign.
 // Business rules live in the API; this file only shows state and sends the reader's decisions.
 
+import { createFindingForm } from "./finding_form.js";
 import { createDraftKeeper } from "./report_draft.js";
 import { showReportHistory } from "./report_history.js";
 import { createViewer } from "./viewer.js";
@@ -224,7 +225,7 @@ async function jumpTo(finding) {
 function decisionButtons(finding) {
   const box = document.createElement("span");
   box.className = "decisions";
-  for (const [decision, label] of [["accepted", "Accept"], ["rejected", "Reject"]]) {
+  for (const [decision, label] of finding.source === "ai" ? [["accepted", "Accept"], ["rejected", "Reject"]] : []) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = label;
@@ -237,19 +238,15 @@ function decisionButtons(finding) {
   edit.type = "button";
   edit.textContent = "Edit";
   edit.className = "decide-edited";
-  edit.disabled = readOnly || finding.source !== "ai";
-  edit.addEventListener("click", () => {
-    const size = prompt("Diameter (mm)", finding.diameter_mm ?? "");
-    if (size === null) return;
-    const body = { decision: "edited", diameter_mm: Number(size) };
-    if (findingTypes.length > 1) {
-      const type = prompt(`Type: ${findingTypes.join(", ")}`, finding.finding_type || findingTypes[0]);
-      if (type === null) return;
-      body.finding_type = type.trim();
-    }
-    review(finding.key, body);
-  });
+  edit.disabled = readOnly;
+  edit.addEventListener("click", () => findingForm.edit(finding));
   box.appendChild(edit);
+  if (finding.source === "reader") {
+    const remove = document.createElement("button");
+    Object.assign(remove, { type: "button", textContent: "Remove", className: "finding-remove", disabled: readOnly });
+    remove.addEventListener("click", () => findingForm.remove(finding));
+    box.appendChild(remove);
+  }
   return box;
 }
 
@@ -318,21 +315,16 @@ function setUpAddFinding(template, types) {
     label.querySelectorAll("input, select").forEach((input) => { input.disabled = !active; });
   }
   addForm.elements.finding_type.replaceChildren(...types.map((t) => new Option(t.replaceAll("_", " "), t)));
+  findingForm.showSolidPart();
 }
 
-$("add-finding-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const body = { diameter_mm: Number(form.get("diameter_mm")), finding_type: form.get("finding_type") || findingTypes[0] };
-  const centre = String(form.get("centre") || "").split(/[ ,;]+/).filter(Boolean).map(Number);
-  if (centre.length) body.centre_mm = centre;
-  for (const name of ["breast", "zone", "location"]) if (form.get(name)) body[name] = form.get(name);
-  if (form.get("depth_mm")) body.depth_mm = Number(form.get("depth_mm"));
-  const result = await api(`/studies/${studyId}/findings/`, { method: "POST", body });
-  if (!result.ok) { alert(refusalText(result.data)); return; }
-  event.target.reset();
-  await loadFindings();
-  if (!reportDirty) await loadReport();
+const findingForm = createFindingForm({
+  studyId,
+  elements: { details: $("add-finding"), form: $("add-finding-form"), pick: $("pick-on-image"),
+    place: $("picked-place"), error: $("finding-error"), title: $("add-finding-title"), submit: $("finding-save"),
+    cancel: $("finding-cancel") },
+  viewer: () => viewer,
+  onSaved: async () => { await loadFindings(); if (!reportDirty) await loadReport(); },
 });
 
 // --- report ----------------------------------------------------------------------------------
@@ -700,7 +692,8 @@ async function start() {
   if (!result.ok) { banner("Study not found."); return; }
   await claim();
   // The series list is passed in so the viewer does not re-read (and re-audit) the study.
-  viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series });
+  viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series,
+    onPick: (point) => findingForm.onPick(point) });
   const series = bestSeries(study);
   if (series) viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
   showViewButtons();
