@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.key_images import KeyImageRefused, key_images_check
 from reporting.models import ReportDraft
 from reporting.rights import amend_check
 from triage import birads, lungrads, pirads
@@ -518,36 +519,12 @@ def _validated_pirads(fields: dict) -> dict:
     }
 
 
-MAX_KEY_IMAGES = 12
-
-
 def _validated_key_images(study: Study, images: list) -> list[dict]:
-    """Key images the reader chose for the referrer: slices of this study's own series."""
-    if not isinstance(images, list) or len(images) > MAX_KEY_IMAGES:
-        raise ReadingError(f"at most {MAX_KEY_IMAGES} key images")
-    series = {s.pk: s for s in study.series.all()}
-    clean = []
-    for image in images:
-        try:
-            series_id, instance_id = int(image["series_id"]), str(image["instance_id"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ReadingError("a key image needs series_id and instance_id") from exc
-        if series_id not in series or not instance_id.replace("-", "").isalnum():
-            raise ReadingError("a key image must be a slice of this study")
-        clean.append({"series_id": series_id, "series_instance_uid": series[series_id].series_instance_uid,
-                      "instance_id": instance_id, "sop_instance_uid": _sop_instance_uid(instance_id),
-                      "label": str(image.get("label", ""))[:80]})
-    return clean
-
-
-def _sop_instance_uid(instance_id: str) -> str:
-    """The DICOM UID of a key image, for the FHIR and clinician views; blank if the archive is away."""
-    from archive import orthanc
-
+    """Key images the reader chose for the referrer: images of this study (reporting/key_images.py)."""
     try:
-        return orthanc.get_json(f"instances/{instance_id}").get("MainDicomTags", {}).get("SOPInstanceUID", "")
-    except (orthanc.OrthancNotFound, orthanc.OrthancUnavailable):
-        return ""
+        return key_images_check(study=study, images=images)
+    except KeyImageRefused as exc:
+        raise ReadingError(str(exc)) from exc
 
 
 def report_text(study: Study, fields: dict) -> str:
