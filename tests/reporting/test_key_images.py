@@ -1,30 +1,12 @@
 """Key images are checked against the archive: a slice of another study is never signed into this one."""
 
-import io
-
 import pytest
-from pydicom.filewriter import dcmwrite
 
 from archive import orthanc as archive
-from tests.support.dicom import tiny_ct_study
-from tests.worklist.factories import make_study
-from worklist.models import ReportVersion, Series
+from tests.reporting.stored import stored_ct
+from worklist.models import ReportVersion
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-
-def stored(patient_id: str, accession: str):
-    """A tiny CT stored in the real Orthanc, with its worklist rows: (study, series, Orthanc instance ids)."""
-    instances = []
-    for ds in tiny_ct_study(patient_id=patient_id, accession=accession):
-        buffer = io.BytesIO()
-        dcmwrite(buffer, ds, enforce_file_format=True)
-        instances.append(archive.post_instance(buffer.getvalue()))
-    study = make_study(study_instance_uid=str(ds.StudyInstanceUID), orthanc_id=instances[0]["ParentStudy"],
-                       patient_id=patient_id, accession_number=accession, study_description="CT CHEST LOW DOSE")
-    series = Series.objects.create(study=study, series_instance_uid=str(ds.SeriesInstanceUID),
-                                   orthanc_id=instances[0]["ParentSeries"], modality="CT", instance_count=4)
-    return study, series, [i["ID"] for i in instances]
 
 
 def sign(client, study, key_images):
@@ -33,8 +15,8 @@ def sign(client, study, key_images):
 
 
 def test_a_slice_of_study_2_cannot_be_signed_as_a_key_image_of_study_1(orthanc, api_as, radiologist):
-    one, one_series, one_instances = stored("PID-A", "ACC-KEY-1")
-    two, _, two_instances = stored("PID-B", "ACC-KEY-2")
+    one, one_series, one_instances = stored_ct("PID-A", "ACC-KEY-1")
+    two, _, two_instances = stored_ct("PID-B", "ACC-KEY-2")
     client = api_as(radiologist)
     client.post(f"/api/studies/{one.pk}/claim/")
     # Study 1's own series named, study 2's slice given: the archive says whose slice it is.

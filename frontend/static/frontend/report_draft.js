@@ -40,7 +40,9 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
         return;
       }
       lastSaved = body;
-      say(`Draft saved ${new Date().toLocaleTimeString()}`, "saved");
+      // Typing during the request schedules another save: until it is done the draft is not saved.
+      if (timer) say("Draft: unsaved changes", "dirty");
+      else say(`Draft saved ${new Date().toLocaleTimeString()}`, "saved");
     } catch (error) {
       say(`Draft not saved: ${error.message}`, "error");
     }
@@ -50,6 +52,7 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
   async function restore() {
     const response = await fetch(url, { credentials: "same-origin" });
     enabled = response.ok;
+    if (response.status === 204) say("No draft saved yet", "none");
     if (response.status !== 200) return false;
     const draft = await response.json();
     apply(draft.fields || {});

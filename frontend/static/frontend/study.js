@@ -631,7 +631,8 @@ form.addEventListener("submit", async (event) => {
   await loadReport();
   await refreshStudy();
   if (amending) form.elements.reason.value = "";
-  await claim(); // after an amendment the study is read-only again, with its Amend button
+  await claim(); // after signing the study is read-only, with its Amend button
+  await loadFindings();
   banner(amending ? `Amendment v${result.data.number} signed.` : "Report signed.");
 });
 
