@@ -147,7 +147,7 @@ def _finding_view(study, key: str) -> dict:
     return next(f for f in study_findings(study) if f.key == key).as_dict()
 
 
-class ImageSerializer(serializers.Serializer):
+class FindingImageSerializer(serializers.Serializer):
     series_id = serializers.IntegerField()
     slice_index = serializers.IntegerField(min_value=0)
     sop_instance_uid = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -159,24 +159,25 @@ class ReaderFindingsApi(APIView):
 
     permission_classes = [IsRadiologist]
 
-    class AddSerializer(serializers.Serializer):
+    class ReaderFindingAddSerializer(serializers.Serializer):
         # Sizes are checked by the service, which says what is wrong in words.
         diameter_mm = serializers.FloatField()
         finding_type = serializers.CharField(max_length=32)
         solid_mm = serializers.FloatField(required=False, allow_null=True)
         centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3, required=False,
                                           allow_null=True)
-        image = ImageSerializer(required=False, allow_null=True)
+        image = FindingImageSerializer(required=False, allow_null=True)
         breast = serializers.ChoiceField(choices=["R", "L"], required=False)
         depth_mm = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=300)
         zone = serializers.ChoiceField(choices=["pz", "tz"], required=False)
         location = serializers.CharField(required=False, allow_blank=True, max_length=120)
         note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
-    @extend_schema(request=AddSerializer, responses={201: FindingSerializer}, summary="Add a finding the AI missed")
+    @extend_schema(request=ReaderFindingAddSerializer, responses={201: FindingSerializer},
+                   summary="Add a finding the AI missed, placed on an image")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        data = self.AddSerializer(data=request.data)
+        data = self.ReaderFindingAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             review = reader_finding_add(study_id=study_id, user=request.user, **data.validated_data)
@@ -191,17 +192,18 @@ class ReaderFindingApi(APIView):
 
     permission_classes = [IsRadiologist]
 
-    class EditSerializer(serializers.Serializer):
+    class ReaderFindingEditSerializer(serializers.Serializer):
         diameter_mm = serializers.FloatField(required=False)
         finding_type = serializers.CharField(max_length=32, required=False)
         solid_mm = serializers.FloatField(required=False, allow_null=True)
         centre_mm = serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3, required=False)
         note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
-    @extend_schema(request=EditSerializer, responses={200: FindingSerializer}, summary="Edit a reader-added finding")
+    @extend_schema(request=ReaderFindingEditSerializer, responses={200: FindingSerializer},
+                   summary="Edit a reader-added finding")
     def patch(self, request, study_id: int, key: str):
         study = get_object_or_404(Study, pk=study_id)
-        data = self.EditSerializer(data=request.data)
+        data = self.ReaderFindingEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             reader_finding_update(study_id=study_id, user=request.user, key=key, **data.validated_data)
