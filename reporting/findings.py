@@ -65,7 +65,7 @@ def reader_finding_add(*, study_id: int, user, diameter_mm: float, finding_type:
 def _reader_finding(study, key: str) -> FindingReview:
     prefix, _, number = key.partition("-")
     review = None
-    if prefix == "reader" and number.isdigit():
+    if prefix == "reader" and number.isdigit() and len(number) < 16:  # a key, not a database overflow
         review = FindingReview.objects.filter(pk=int(number), study=study, decision=FindingDecision.ADDED).first()
     if review is None:
         raise ReadingError(f"no reader-added finding {key!r} on this study (AI findings are accepted or rejected)")

@@ -59,3 +59,9 @@ def test_the_history_is_paged_and_empty_before_signing(api_as, radiologist, clin
     assert client.get(f"/api/studies/{make_study().pk}/report/history/").json() == {
         "count": 0, "next": None, "previous": None, "results": []}
     assert api_as(clinician).get(f"/api/studies/{study.pk}/report/history/").status_code == 403
+
+
+def test_an_absurd_offset_is_past_the_end_not_a_server_error(api_as, radiologist):
+    study = signed(make_study(), radiologist, minutes_ago=5)
+    response = api_as(radiologist).get(f"/api/studies/{study.pk}/report/history/?offset=99999999999999999999")
+    assert response.status_code == 200 and response.json()["results"] == []

@@ -96,3 +96,10 @@ def test_ai_findings_and_colleagues_reads_are_not_edited_here(reading, api_as, o
     colleague = api_as(other_radiologist)
     assert colleague.delete(f"/api/studies/{study.pk}/findings/{key}/").status_code == 409
     assert FindingReview.objects.filter(study=study).count() == 1
+
+
+def test_an_overlong_key_is_an_unknown_finding_not_a_server_error(reading):
+    study, _, client = reading
+    response = client.patch(f"/api/studies/{study.pk}/findings/reader-99999999999999999999/", {"diameter_mm": 3},
+                            format="json")
+    assert response.status_code == 409 and "no reader-added finding" in response.json()["detail"]
