@@ -19,6 +19,9 @@
 // in chunks over a few parallel requests, nearest to the slice in view first, re-ordered as the
 // reader scrolls. Slices are kept as 16-bit typed arrays, so scrolling never waits on the network
 // once a slice has arrived, and window/level is a lookup table over the real values (HU for CT).
+// Colour series (dtype "rgb8": ultrasound, secondary captures, palette images) arrive as R, G and B
+// byte planes and are drawn as they are. A slice the server could not decode is named in the
+// response's X-Slice-Errors; the viewer says which slices failed and shows the others.
 
 export const PRESETS = {
   lung: { label: "Lung", center: -600, width: 1500 },
@@ -27,7 +30,10 @@ export const PRESETS = {
   brain: { label: "Brain", center: 40, width: 80 },
 };
 
-const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "REG"]);
+const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "RTPLAN", "RTRECORD", "REG",
+  "ECG", "HD"]);
+// Stands in state.pixels for a slice the server could not decode: present, so it is not fetched again.
+const FAILED = Object.freeze({ failed: true });
 const WHEEL_STEP = 40; // wheel delta (px) that moves one slice
 
 // AI results in the neutral mark form. Reads the lung model's findings whatever their exact key
@@ -171,6 +177,7 @@ export function createViewer(container, options = {}) {
     window: el("div", "viewer-ov viewer-ov-br viewer-window"),
     message: el("div", "viewer-message"),
     progress: el("div", "viewer-progress"),
+    failed: el("div", "viewer-failed"),
   };
   // The AI segmentations' legend: one switch for all (key O), one per segment.
   const legend = el("div", "viewer-legend");
@@ -209,6 +216,7 @@ export function createViewer(container, options = {}) {
     inflight: new Set(),
     active: 0,
     loadedCount: 0,
+    sliceErrors: new Map(), // slice index -> why the server could not decode it
     index: 0,
     direction: 1,
     window: { center: 40, width: 400 },
@@ -314,9 +322,15 @@ export function createViewer(container, options = {}) {
     }
     const out = new Uint32Array(state.imageData.data.buffer);
     const src = state.pixels[k];
-    const lut = state.lut;
-    const offset = geo.dtype === "int16" ? 32768 : 0;
-    for (let p = 0, n = src.length; p < n; p++) out[p] = lut[src[p] + offset];
+    if (geo.dtype === "rgb8") {
+      // R, G, B planes into RGBA little-endian words; colour images are not windowed.
+      const n = geo.rows * geo.columns;
+      for (let p = 0; p < n; p++) out[p] = 0xff000000 | (src[2 * n + p] << 16) | (src[n + p] << 8) | src[p];
+    } else {
+      const lut = state.lut;
+      const offset = geo.dtype === "int16" ? 32768 : 0;
+      for (let p = 0, n = src.length; p < n; p++) out[p] = lut[src[p] + offset];
+    }
     rasterContext.putImageData(state.imageData, 0, 0);
     state.rasterKey = key;
   }
@@ -527,12 +541,22 @@ export function createViewer(container, options = {}) {
     const geo = state.geo;
     if (!geo) return;
     const k = state.index;
-    const ready = Boolean(state.pixels[k]);
+    const failed = state.pixels[k] === FAILED;
+    const ready = Boolean(state.pixels[k]) && !failed;
     overlay.slice.textContent = `Slice ${k + 1}/${geo.slices.length}`;
-    overlay.window.textContent = `WL ${Math.round(state.window.center)} / WW ${Math.round(state.window.width)}`;
+    overlay.window.textContent = geo.dtype === "rgb8" ? "Colour"
+      : `WL ${Math.round(state.window.center)} / WW ${Math.round(state.window.width)}`;
     overlay.zoom.textContent = `${Math.round(state.zoom * 100)} %`;
     root.dataset.slice = String(k + 1);
     root.dataset.ready = ready ? "1" : "0";
+    if (failed) {
+      overlay.message.textContent = `Slice ${k + 1} could not be shown: ${state.sliceErrors.get(k)}`;
+      root.dataset.sliceFailed = "1";
+      if (state.firstImageResolve) state.firstImageResolve(); // the series is open, this slice cannot be
+      state.firstImageResolve = state.firstImageReject = null;
+      return;
+    }
+    root.dataset.sliceFailed = "0";
     if (!ready) {
       overlay.message.textContent = "Loading…";
       return;
@@ -702,17 +726,36 @@ export function createViewer(container, options = {}) {
       state.stats.bytes += Number(response.headers.get("Content-Length")) || buffer.byteLength;
       state.stats.requests += 1;
       const n = geo.rows * geo.columns;
-      if (buffer.byteLength !== batch.length * 2 * n) throw new Error("unexpected pixel data size");
+      const perSlice = (geo.dtype === "rgb8" ? 3 : 2) * n;
+      // The slices in the body, in order; the ones the server could not decode come with a reason.
+      const errors = JSON.parse(decodeURIComponent(response.headers.get("X-Slice-Errors") || "%7B%7D"));
+      const shown = batch.filter((k) => !(geo.slices[k].id in errors));
+      if (buffer.byteLength !== shown.length * perSlice) throw new Error("unexpected pixel data size");
       const bytes = new Uint8Array(buffer);
-      batch.forEach((k, b) => {
-        const low = bytes.subarray(2 * n * b, 2 * n * b + n);
-        const high = bytes.subarray(2 * n * b + n, 2 * n * (b + 1));
-        // Int16Array stores high << 8 | low modulo 2^16, which is exactly the two's-complement value.
-        const out = geo.dtype === "int16" ? new Int16Array(n) : new Uint16Array(n);
-        for (let p = 0; p < n; p++) out[p] = low[p] | (high[p] << 8);
-        state.pixels[k] = out;
+      shown.forEach((k, b) => {
+        if (geo.dtype === "rgb8") {
+          state.pixels[k] = bytes.slice(perSlice * b, perSlice * (b + 1));
+        } else {
+          const low = bytes.subarray(perSlice * b, perSlice * b + n);
+          const high = bytes.subarray(perSlice * b + n, perSlice * (b + 1));
+          // Int16Array stores high << 8 | low modulo 2^16, which is exactly the two's-complement value.
+          const out = geo.dtype === "int16" ? new Int16Array(n) : new Uint16Array(n);
+          for (let p = 0; p < n; p++) out[p] = low[p] | (high[p] << 8);
+          state.pixels[k] = out;
+        }
         state.loadedCount += 1;
       });
+      batch.filter((k) => geo.slices[k].id in errors).forEach((k) => {
+        state.pixels[k] = FAILED;
+        state.sliceErrors.set(k, errors[geo.slices[k].id]);
+        state.loadedCount += 1;
+      });
+      if (state.sliceErrors.size) {
+        const numbers = [...state.sliceErrors.keys()].sort((a, b) => a - b).map((k) => k + 1);
+        overlay.failed.textContent = `${numbers.length} of ${geo.slices.length} slices could not be shown: `
+          + `${numbers.join(", ")}`;
+        root.dataset.failedSlices = numbers.join(",");
+      }
       if (batch.includes(state.index)) schedule();
       overlay.progress.textContent = state.loadedCount < state.pixels.length
         ? `${state.loadedCount}/${state.pixels.length} loaded` : "";
@@ -781,7 +824,10 @@ export function createViewer(container, options = {}) {
     state.generation += 1;
     const gen = state.generation;
     state.controller = new AbortController();
-    Object.assign(state, { seriesId, geo: null, pixels: [], inflight: new Set(), active: 0, loadedCount: 0,
+    overlay.failed.textContent = "";
+    delete root.dataset.failedSlices;
+    Object.assign(state, { seriesId, geo: null, pixels: [], sliceErrors: new Map(), inflight: new Set(), active: 0,
+      loadedCount: 0,
       holdPrefetch: false, failed: false, firstImageResolve: null, firstImageReject: null, index: 0, direction: 1, zoom: 1, pan: [0, 0], lutKey: "", rasterKey: "" });
     state.stats = { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [],
       overlayFetchMs: null, overlayRenderMs: null, overlayFirstPaintMs: null };
@@ -832,7 +878,9 @@ export function createViewer(container, options = {}) {
     await fetchSlices([state.index], gen);
     if (gen !== state.generation) return;
     state.holdPrefetch = false;
-    if (autoWindow && state.pixels[state.index]) state.window = windowFromPixels(state.pixels[state.index]);
+    if (autoWindow && state.pixels[state.index] && state.pixels[state.index] !== FAILED && geo.dtype !== "rgb8") {
+      state.window = windowFromPixels(state.pixels[state.index]);
+    }
     schedule();
     pump();
     // After the first image, so that it does not wait behind the SEG's decoding on the server.
