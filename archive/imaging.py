@@ -356,7 +356,9 @@ def series_geometry(series_orthanc_id: str) -> SeriesGeometry:
     slope = (_floats(frame_attribute(tags, frame, "RescaleSlope")) or [1.0])[0]
     intercept = (_floats(frame_attribute(tags, frame, "RescaleIntercept")) or [0.0])[0]
     modality = str(tags.get("Modality") or "")
-    units = "HU" if modality == "CT" else str(frame_attribute(tags, frame, "RescaleType") or "")
+    # RescaleType "US" means unspecified (PS3.3 C.11.1.1.2), not ultrasound: no units shown.
+    rescale_type = str(frame_attribute(tags, frame, "RescaleType") or "").strip()
+    units = "HU" if modality == "CT" else ("" if rescale_type in ("", "US") else rescale_type)
     colour = is_colour(tags)
     geometry = SeriesGeometry(
         series_orthanc_id=series_orthanc_id,

@@ -223,3 +223,21 @@ def test_the_viewer_names_slices_it_cannot_show_and_shows_the_rest_and_colour(lo
       return [d[0], d[1], d[2]];
     }""")
     assert red == [220, 30, 30]
+
+
+def test_mammography_gets_its_own_windows_not_ct_presets_or_a_us_label(login, web_server, orthanc, radiologist):
+    views = ct_series(1, shape=(64, 48), intercept=0)
+    for ds in views:
+        ds.Modality, ds.SeriesDescription, ds.RescaleType = "MG", "L CC", "US"  # US: unspecified
+        ds.WindowCenter, ds.WindowWidth = 1900, 2600
+    study, series = archive(views)
+
+    page = login(radiologist)
+    open_harness(page, web_server.url, study.pk, series.pk)
+    assert page.evaluate("() => window.viewerLoaded") == "ok"
+    drawn(page)
+    expect(page.locator(".viewer-preset")).to_have_text(["Header window", "Full range"])
+    expect(page.locator(".viewer-ov-tl")).to_have_text("MG · L CC")
+    expect(page.locator(".viewer-window")).to_have_text("WL 1900 / WW 2600")
+    page.get_by_role("button", name="Full range").click()
+    expect(page.locator(".viewer-window")).to_have_text("WL 1000 / WW 1")

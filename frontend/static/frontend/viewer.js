@@ -23,12 +23,27 @@
 // byte planes and are drawn as they are. A slice the server could not decode is named in the
 // response's X-Slice-Errors; the viewer says which slices failed and shows the others.
 
+// Window presets in Hounsfield units: CT only. Other modalities have no absolute scale; they are
+// offered the windows in their own headers (mammography's, a radiograph's) and the full range.
 export const PRESETS = {
   lung: { label: "Lung", center: -600, width: 1500 },
   mediastinum: { label: "Mediastinum", center: 40, width: 400 },
   bone: { label: "Bone", center: 400, width: 1800 },
   brain: { label: "Brain", center: 40, width: 80 },
 };
+
+// The presets a series of this modality is offered: name -> { label, center, width }.
+export function presetsFor(geo, fullRange = null) {
+  if (!geo || geo.dtype === "rgb8") return {};
+  const out = geo.modality === "CT" ? { ...PRESETS } : {};
+  (geo.windows || []).forEach((w, i) => {
+    const name = geo.modality === "CT" ? `header${i + 1}` : `window${i + 1}`;
+    out[name] = { label: w.name || (geo.windows.length > 1 ? `Window ${i + 1}` : "Header window"),
+      center: w.center, width: w.width };
+  });
+  if (geo.modality !== "CT" && fullRange) out.full = { label: "Full range", ...fullRange };
+  return out;
+}
 
 const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "RTPLAN", "RTRECORD", "REG",
   "ECG", "HD"]);
@@ -150,11 +165,14 @@ export function createViewer(container, options = {}) {
   const seriesSelect = el("select", "viewer-series");
   seriesSelect.title = "Series";
   const presetBox = el("span", "viewer-presets");
-  for (const [name, preset] of Object.entries(PRESETS)) {
-    const button = el("button", "viewer-preset", preset.label);
-    button.type = "button";
-    button.dataset.preset = name;
-    presetBox.appendChild(button);
+  function renderPresets() {
+    state.presets = presetsFor(state.geo, state.fullRange);
+    presetBox.replaceChildren(...Object.entries(state.presets).map(([name, preset]) => {
+      const button = el("button", "viewer-preset", preset.label);
+      button.type = "button";
+      button.dataset.preset = name;
+      return button;
+    }));
   }
   const modeButton = el("button", "viewer-mode", "Drag: W/L");
   modeButton.type = "button";
@@ -220,6 +238,8 @@ export function createViewer(container, options = {}) {
     index: 0,
     direction: 1,
     window: { center: 40, width: 400 },
+    presets: {}, // the series' window presets (presetsFor)
+    fullRange: null, // the first slice's value range, as a window
     lut: null,
     lutKey: "",
     rasterKey: "",
@@ -853,6 +873,8 @@ export function createViewer(container, options = {}) {
     if (gen !== state.generation) return;
     state.stats.geometryMs = performance.now() - state.t0;
     state.geo = geo;
+    state.fullRange = null;
+    renderPresets();
     state.pixels = new Array(geo.slices.length).fill(null);
     state.window = initialWindow(geo) || { center: 0, width: 1 };
     const autoWindow = !initialWindow(geo);
@@ -878,8 +900,10 @@ export function createViewer(container, options = {}) {
     await fetchSlices([state.index], gen);
     if (gen !== state.generation) return;
     state.holdPrefetch = false;
-    if (autoWindow && state.pixels[state.index] && state.pixels[state.index] !== FAILED && geo.dtype !== "rgb8") {
-      state.window = windowFromPixels(state.pixels[state.index]);
+    if (state.pixels[state.index] && state.pixels[state.index] !== FAILED && geo.dtype !== "rgb8") {
+      state.fullRange = windowFromPixels(state.pixels[state.index]);
+      if (autoWindow) state.window = { ...state.fullRange };
+      renderPresets();
     }
     schedule();
     pump();
@@ -1034,7 +1058,7 @@ export function createViewer(container, options = {}) {
     setOverlaysVisible,
     jumpToMark,
     setPreset(name) {
-      const preset = PRESETS[name];
+      const preset = state.presets[name];
       if (!preset) throw new Error(`unknown preset ${name}`);
       setWindow(preset.center, preset.width);
     },

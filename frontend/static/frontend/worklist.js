@@ -1,6 +1,7 @@
 // The live worklist: rows come from the REST API; the websocket says what changed.
 // On every (re)connect the whole list is re-read, so missed messages cost nothing.
 // Filtering happens here over the rows already loaded: the list is the department's open work.
+import { studyTitle } from "./format.js";
 
 const body = document.getElementById("worklist-body");
 const connection = document.getElementById("connection");
@@ -98,7 +99,7 @@ function renderRow(study) {
   description.append(" ", ohifLink(study.id));
   cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
-  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})`
+  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by_name || study.claimed_by})`
     : study.reading_state.replace("_", " "), "state");
   cell(row, study.priority_reason, "reason");
   row.addEventListener("click", () => open(study.id));
@@ -143,7 +144,7 @@ function ohifLink(studyId) {
 
 function announce(study) {
   criticalBanner.textContent = `AI-critical: ${personName(study.patient_name)} — ${text(study.ai_headline)} `
-    + `(${study.modality} ${text(study.study_description)})`;
+    + `(${studyTitle(study)})`;
   criticalBanner.hidden = false;
   criticalBanner.onclick = () => open(study.id);
   if (filters.elements.sound.checked) beep();
@@ -205,7 +206,7 @@ function onMessage(message) {
   } else if (message.type === "critical.acknowledged" || message.type === "critical.escalated") {
     const critical = message.critical || {};
     criticalBanner.textContent = message.type === "critical.acknowledged"
-      ? `Critical result acknowledged by ${text(critical.acknowledged_by)} (${text(critical.accession_number)})`
+      ? `Critical result acknowledged by ${text(critical.acknowledged_by_name || critical.acknowledged_by)} (${text(critical.accession_number)})`
       : `Critical result NOT acknowledged after ${text(critical.minutes_unacknowledged)} min`
         + ` (${text(critical.accession_number)}) — call the referrer`;
     criticalBanner.hidden = false;
