@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import struct
 import threading
 import time
 import zlib
@@ -85,6 +86,7 @@ class SliceRef:
     position: tuple[float, float, float] | None  # ImagePositionPatient, LPS mm
     sop_instance_uid: str | None = None  # what AI results (image marks, SEG frames) refer to
     frame: int | None = None  # 0-based frame of a multi-frame instance
+    label: str | None = None  # what tells apart slices at one position, e.g. "b=800" in a DWI series
 
 
 def split_slice_id(slice_id: str) -> tuple[str, int | None]:
@@ -119,7 +121,7 @@ class SeriesGeometry:
         data = asdict(self)
         data["slices"] = [
             {"id": s.instance_id, "number": s.instance_number, "position": list(s.position) if s.position else None,
-             "sop_instance_uid": s.sop_instance_uid, "frame": s.frame}
+             "sop_instance_uid": s.sop_instance_uid, "frame": s.frame, "label": s.label}
             for s in self.slices
         ]
         return data
@@ -325,6 +327,38 @@ def _frames_as_instances(inst: dict, tags: dict) -> list[dict]:
     return out
 
 
+def _b_value(slice_ref: SliceRef) -> float | None:
+    instance, _ = split_slice_id(slice_ref.instance_id)
+    try:
+        raw = get_binary(f"instances/{instance}/content/0018-9087")
+    except OrthancNotFound:
+        return None
+    # Orthanc answers the element's value as stored: DiffusionBValue is FD, one little-endian double.
+    if len(raw) == 8:
+        return float(struct.unpack("<d", raw)[0])
+    return None
+
+
+def _by_b_value(slices: list[SliceRef]) -> list[SliceRef]:
+    """A diffusion series holding several b-values at each position, as one stack per b-value.
+
+    Only when positions repeat are the instances asked for their DiffusionBValue (0018,9087): one small
+    request each, for a series that would otherwise scroll through b-values in turn at each level.
+    """
+    positions = [tuple(round(v, 2) for v in s.position) for s in slices if s.position]
+    if len(positions) < 2 or len(set(positions)) == len(positions):
+        return slices
+    b_values = list(_FETCH_POOL.map(_b_value, slices))
+    if all(b is None for b in b_values) or len(set(b_values)) < 2:
+        return slices
+    labelled = [
+        SliceRef(**{**asdict(ref), "label": f"b={b:g}" if b is not None else None})
+        for ref, b in zip(slices, b_values, strict=True)
+    ]
+    order = sorted(range(len(labelled)), key=lambda i: (b_values[i] is None, b_values[i] or 0.0, i))
+    return [labelled[i] for i in order]
+
+
 def series_geometry(series_orthanc_id: str) -> SeriesGeometry:
     """Read a series' slices and pixel format from Orthanc (always fresh: late images count)."""
     instances = get_json(f"series/{series_orthanc_id}/instances", headers=IDENTITY)
@@ -341,6 +375,7 @@ def series_geometry(series_orthanc_id: str) -> SeriesGeometry:
         else:
             expanded.append(inst)
     slices, orientation, uniform = order_slices(expanded)
+    slices = _by_b_value(slices)
     first_instance, first_frame = split_slice_id(slices[0].instance_id)
     tags = first_tags if first_instance == instances[0]["ID"] else get_json(
         f"instances/{first_instance}/simplified-tags")

@@ -201,3 +201,23 @@ def test_an_unreachable_archive_answers_503(orthanc, api_as, radiologist, settin
     settings.ORTHANC_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     response = api_as(radiologist).get(geometry_url(series))
     assert response.status_code == 503
+
+
+def test_a_diffusion_series_is_one_stack_per_b_value_each_labelled(orthanc, api_as, radiologist):
+    datasets = []
+    study_uid, series_uid = generate_uid(), generate_uid()
+    for b in (800, 0, 1400):
+        for ds in ct_series(3, z_step=3.0, study_uid=study_uid):
+            ds.SeriesInstanceUID, ds.Modality, ds.DiffusionBValue = series_uid, "MR", b
+            ds.InstanceNumber = len(datasets) + 1
+            datasets.append(ds)
+    random.Random(3).shuffle(datasets)
+    _, series = archive(datasets)
+    slices = api_as(radiologist).get(geometry_url(series)).json()["slices"]
+    assert [s["label"] for s in slices] == ["b=0"] * 3 + ["b=800"] * 3 + ["b=1400"] * 3
+    assert [s["position"][2] for s in slices] == [106.0, 103.0, 100.0] * 3  # head first in each stack
+
+
+def test_a_series_without_repeated_positions_asks_no_b_values(orthanc, api_as, radiologist):
+    _, series = archive(ct_series(4))
+    assert {s["label"] for s in api_as(radiologist).get(geometry_url(series)).json()["slices"]} == {None}

@@ -563,7 +563,8 @@ export function createViewer(container, options = {}) {
     const k = state.index;
     const failed = state.pixels[k] === FAILED;
     const ready = Boolean(state.pixels[k]) && !failed;
-    overlay.slice.textContent = `Slice ${k + 1}/${geo.slices.length}`;
+    // A label tells apart slices at one position (a DWI series' b-values, sorted into one stack each).
+    overlay.slice.textContent = `Slice ${k + 1}/${geo.slices.length}${geo.slices[k].label ? ` · ${geo.slices[k].label}` : ""}`;
     overlay.window.textContent = geo.dtype === "rgb8" ? "Colour"
       : `WL ${Math.round(state.window.center)} / WW ${Math.round(state.window.width)}`;
     overlay.zoom.textContent = `${Math.round(state.zoom * 100)} %`;
