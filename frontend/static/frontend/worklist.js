@@ -1,6 +1,7 @@
 // The live worklist: rows come from the REST API; the websocket says what changed.
 // On every (re)connect the whole list is re-read, so missed messages cost nothing.
 // Filtering happens here over the rows already loaded: the list is the department's open work.
+import { getJson, liveSocket } from "./api.js";
 import { studyTitle } from "./format.js";
 
 const body = document.getElementById("worklist-body");
@@ -183,9 +184,7 @@ document.addEventListener("keydown", (event) => {
 // --- data ------------------------------------------------------------------------------------
 
 async function reload() {
-  const response = await fetch("/api/worklist/?limit=1000", { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`worklist: HTTP ${response.status}`);
-  const page = await response.json();
+  const page = await getJson("/api/worklist/?limit=1000");
   studies.clear();
   for (const study of page.results) studies.set(study.id, study);
   render(null);
@@ -213,23 +212,18 @@ function onMessage(message) {
   }
 }
 
-function connect(delay = 1000) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/worklist/`);
-  connection.dataset.state = "connecting";
-  connection.textContent = "connecting…";
-  socket.onopen = () => {
-    connection.dataset.state = "live";
-    connection.textContent = "live";
-    reload().catch((error) => console.error(error));
-    delay = 1000;
-  };
-  socket.onmessage = (event) => onMessage(JSON.parse(event.data));
-  socket.onclose = () => {
-    connection.dataset.state = "offline";
-    connection.textContent = "reconnecting…";
-    setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-  };
+const CONNECTION_TEXT = { connecting: "connecting…", live: "live", offline: "reconnecting…", refused: "offline" };
+
+function connect() {
+  liveSocket("/ws/worklist/", {
+    onMessage,
+    // On every (re)connect: messages sent while the socket was down are lost, so re-read.
+    onOpen: () => reload().catch((error) => console.error(error)),
+    onState: (state) => {
+      connection.dataset.state = state === "refused" ? "offline" : state;
+      connection.textContent = CONNECTION_TEXT[state];
+    },
+  });
 }
 
 filters.addEventListener("input", () => render(null));
