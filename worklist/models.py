@@ -105,6 +105,14 @@ class Study(models.Model):
     def __str__(self) -> str:
         return f"Study {self.pk} {self.modality} {self.accession_number}"
 
+    @property
+    def title(self) -> str:
+        """Modality and description for headings, without "CT CT Chest" when the description names it."""
+        description = (self.study_description or self.body_part or "").strip()
+        if description.upper().split(" ")[:1] == [self.modality.upper()]:
+            return description
+        return " ".join(part for part in (self.modality, description) if part)
+
 
 class FindingDecision(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"

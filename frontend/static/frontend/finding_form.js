@@ -1,11 +1,7 @@
 // The in-page finding form: add a finding the AI missed by clicking on the image (the viewer's
 // pick mode gives the slice and the patient position), edit or remove a reader-added finding, or
 // change an AI finding's size and type. The server checks every value and says what is wrong.
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
+import { csrfToken } from "./api.js";
 
 async function send(path, method, body) {
   const response = await fetch(`/api${path}`, {

@@ -1,12 +1,8 @@
 // The report draft, kept on the server as the reader types (reporting/drafts.py), so a reload, a
 // crash or another workstation gets it back. Saving is debounced; leaving the page sends what is left.
+import { csrfToken } from "./api.js";
 
 const SAVE_DELAY_MS = 800;
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
 
 // collect(): the form as the sign request would send it; apply(fields): put a saved draft back.
 // status: an element that says whether the draft is saved.

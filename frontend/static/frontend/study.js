@@ -2,6 +2,7 @@
 // Business rules live in the API; this file only shows state and sends the reader's decisions.
 
 import { createFindingForm } from "./finding_form.js";
+import { studyTitle } from "./format.js";
 import { createDraftKeeper } from "./report_draft.js";
 import { showReportHistory } from "./report_history.js";
 import { createViewer } from "./viewer.js";
@@ -45,11 +46,11 @@ function showHeader() {
   const badge = $("study-badge");
   badge.className = `badge ${study.urgency_code}`;
   badge.textContent = study.urgency_name;
-  $("study-description").textContent = `${study.modality} · ${study.study_description} · ${study.accession_number}`;
+  $("study-description").textContent = `${studyTitle(study)} · ${study.accession_number}`;
   $("study-reason").textContent = study.priority_reason;
   const claim = $("study-claim");
   if (study.reading_state === "reported") claim.textContent = "Reported";
-  else if (study.claimed_by) claim.textContent = `Being read by ${study.claimed_by}`;
+  else if (study.claimed_by) claim.textContent = `Being read by ${study.claimed_by_name || study.claimed_by}`;
   else claim.textContent = "Unclaimed";
   $("release").hidden = !(study.claimed_by === me.username || (me.role === "manager" && study.claimed_by));
 }
@@ -654,7 +655,7 @@ async function setUpAssign() {
 
 $("assign").addEventListener("click", async () => {
   const result = await api(`/studies/${studyId}/assign/`, { method: "POST", body: { username: $("assign-to").value } });
-  if (result.ok) { study = { ...study, ...result.data }; showHeader(); banner(`Assigned to ${study.claimed_by}.`); }
+  if (result.ok) { study = { ...study, ...result.data }; showHeader(); banner(`Assigned to ${study.claimed_by_name || study.claimed_by}.`); }
   else banner(result.data?.detail || "Not assigned");
 });
 

@@ -2,6 +2,8 @@
 // On every (re)connect the whole list is re-read, so missed messages cost nothing.
 // Filtering happens here over the rows already loaded: the list is the department's open work.
 // Reported studies have left that list: the "Reported" filter reads them from the server, a page at a time.
+import { getJson, liveSocket } from "./api.js";
+import { studyTitle } from "./format.js";
 
 const body = document.getElementById("worklist-body");
 const connection = document.getElementById("connection");
@@ -102,7 +104,7 @@ function renderRow(study) {
   description.append(" ", ohifLink(study.id));
   cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
-  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})`
+  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by_name || study.claimed_by})`
     : study.reading_state.replace("_", " "), "state");
   cell(row, study.priority_reason, "reason");
   row.addEventListener("click", () => open(study.id));
@@ -190,7 +192,7 @@ function ohifLink(studyId) {
 
 function announce(study) {
   criticalBanner.textContent = `AI-critical: ${personName(study.patient_name)} — ${text(study.ai_headline)} `
-    + `(${study.modality} ${text(study.study_description)})`;
+    + `(${studyTitle(study)})`;
   criticalBanner.hidden = false;
   criticalBanner.onclick = () => open(study.id);
   if (filters.elements.sound.checked) beep();
@@ -229,9 +231,7 @@ document.addEventListener("keydown", (event) => {
 // --- data ------------------------------------------------------------------------------------
 
 async function reload() {
-  const response = await fetch("/api/worklist/?limit=1000", { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`worklist: HTTP ${response.status}`);
-  const page = await response.json();
+  const page = await getJson("/api/worklist/?limit=1000");
   studies.clear();
   for (const study of page.results) studies.set(study.id, study);
   render(null);
@@ -255,30 +255,25 @@ function onMessage(message) {
   } else if (message.type === "critical.acknowledged" || message.type === "critical.escalated") {
     const critical = message.critical || {};
     criticalBanner.textContent = message.type === "critical.acknowledged"
-      ? `Critical result acknowledged by ${text(critical.acknowledged_by)} (${text(critical.accession_number)})`
+      ? `Critical result acknowledged by ${text(critical.acknowledged_by_name || critical.acknowledged_by)} (${text(critical.accession_number)})`
       : `Critical result NOT acknowledged after ${text(critical.minutes_unacknowledged)} min`
         + ` (${text(critical.accession_number)}) — call the referrer`;
     criticalBanner.hidden = false;
   }
 }
 
-function connect(delay = 1000) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/worklist/`);
-  connection.dataset.state = "connecting";
-  connection.textContent = "connecting…";
-  socket.onopen = () => {
-    connection.dataset.state = "live";
-    connection.textContent = "live";
-    reload().catch((error) => console.error(error));
-    delay = 1000;
-  };
-  socket.onmessage = (event) => onMessage(JSON.parse(event.data));
-  socket.onclose = () => {
-    connection.dataset.state = "offline";
-    connection.textContent = "reconnecting…";
-    setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-  };
+const CONNECTION_TEXT = { connecting: "connecting…", live: "live", offline: "reconnecting…", refused: "offline" };
+
+function connect() {
+  liveSocket("/ws/worklist/", {
+    onMessage,
+    // On every (re)connect: messages sent while the socket was down are lost, so re-read.
+    onOpen: () => reload().catch((error) => console.error(error)),
+    onState: (state) => {
+      connection.dataset.state = state === "refused" ? "offline" : state;
+      connection.textContent = CONNECTION_TEXT[state];
+    },
+  });
 }
 
 filters.addEventListener("input", (event) => {
