@@ -27,7 +27,7 @@ def test_a_typed_draft_and_its_key_image_come_back_after_a_reload_in_another_bro
     study, _, _ = stored_ct("PID-DRAFT", "ACC-DRAFT", slices=6)
     page = login(radiologist)
     open_study(page, web_server, study)
-    expect(page.locator("#study-claim")).to_have_text("Being read by rosa")
+    expect(page.locator("#study-claim")).to_have_text("Being read by Rosa")
     # The page has read the (empty) draft from the server: what is typed now is kept.
     expect(page.locator("#draft-status")).to_have_text("No draft saved yet")
     page.locator("#report-form textarea[name=impression]").fill("Typed before the workstation crashed.")
