@@ -128,11 +128,11 @@ class Breast(ReportType):
         category = fields.get("birads_category")
         if category not in birads.ASSESSMENT:
             return "", []
+        # The category's management is the recommendation section (said once; a recommendation
+        # naming another category's management is refused by `contradictions`).
         lines = [birads.composition_text(fields["breast_composition"])] if fields.get("breast_composition") else []
         return "ASSESSMENT (ACR BI-RADS Atlas, 5th edition)", [
-            *lines,
-            f"BI-RADS {birads.assessment_text(category)} ({birads.LIKELIHOOD[category]}).",
-            f"Management: {birads.MANAGEMENT[category]}.",
+            *lines, f"BI-RADS {birads.assessment_text(category)} ({birads.LIKELIHOOD[category]}).",
         ]
 
     def choices(self) -> dict:

@@ -123,7 +123,7 @@ class IncidentalNodule(ReportType):
         advice = advise(self.found(ctx), str(fields.get("fleischner_risk") or ""))
         if advice is None:
             return {}
-        return {"impression": f"Fleischner 2017: {advice.rule}. {NOT_LUNGRADS}",
+        return {"impression": f"Fleischner 2017: {advice.rule}.",
                 "recommendation": advice.recommendation + "."}
 
     def validate(self, study, fields: dict, ctx: ReadContext) -> dict:
@@ -150,9 +150,9 @@ class IncidentalNodule(ReportType):
         if not fields.get("fleischner_rule"):
             return "", []
         risk = fields.get("fleischner_risk") or "not stated"
+        # The advice itself is the recommendation section: said once.
         return "ASSESSMENT (Fleischner Society 2017, incidental pulmonary nodules)", [
             f"Rule: {fields['fleischner_rule']}; patient risk {risk}.",
-            f"Fleischner advice: {fields['fleischner_recommendation']}.",
             NOT_LUNGRADS,
         ]
 
