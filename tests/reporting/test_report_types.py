@@ -219,3 +219,21 @@ def test_signing_over_the_guard_is_audited(reader, radiologist):
                                            "before signing."]
     event = AuditEvent.objects.get(action="report.sign_override", study=study)
     assert "second nodule is a vessel" in event.detail and event.user == radiologist
+
+
+def test_the_headline_the_findings_list_and_the_report_show_one_size_with_its_label(reader):
+    from inference.cad.base import Finding
+    from inference.cad.lung_nodule.model import lungrads_summary
+    from worklist.reading import study_findings
+
+    finding = Finding(centre_mm=(-60.0, 10.0, -120.0), diameter_mm=15.9, kind="solid", probability=0.94,
+                      mean_diameter_mm=14.04)
+    _, headline = lungrads_summary([finding])
+    study, run = analysed("lung_nodule", [finding.as_dict()], study_description="CT LOW DOSE LUNG SCREENING")
+    client = reader(study, [f"ai-{run.pk}-0"])
+    shown = "14.0 mm mean diameter (Lung-RADS v2022)"
+    assert shown in headline
+    assert study_findings(study)[0].label == f"{shown} solid"
+    draft = client.get(f"/api/studies/{study.pk}/report/").json()["draft"]
+    signed = client.post(f"/api/studies/{study.pk}/report/sign/", draft, format="json").json()
+    assert f"{shown} solid nodule" in signed["text"]
