@@ -237,3 +237,24 @@ def test_the_headline_the_findings_list_and_the_report_show_one_size_with_its_la
     draft = client.get(f"/api/studies/{study.pk}/report/").json()["draft"]
     signed = client.post(f"/api/studies/{study.pk}/report/sign/", draft, format="json").json()
     assert f"{shown} solid nodule" in signed["text"]
+
+
+def test_the_pdf_shows_the_key_images(reader, monkeypatch):
+    from PIL import Image
+
+    from reporting import pdf as report_pdf_module
+
+    png = io.BytesIO()
+    Image.new("L", (64, 64), 128).save(png, format="PNG")
+    asked = []
+    # Unit level: the archive's rendering of the slice is stood in for; the PDF layout is real.
+    monkeypatch.setattr(report_pdf_module, "key_image_png", lambda image: asked.append(image) or png.getvalue())
+    study, client, fields = free_report(reader)
+    series = study.series.first()
+    key = {"series_id": series.pk, "instance_id": "abc-123", "label": "Series 1, slice 4/10"}
+    signed = client.post(f"/api/studies/{study.pk}/report/sign/", {**fields, "key_images": [key]}, format="json")
+    assert signed.status_code == 201, signed.content
+    document = PdfReader(io.BytesIO(client.get(f"/api/studies/{study.pk}/report/v1.pdf").content))
+    assert [image["instance_id"] for image in asked] == ["abc-123"]
+    assert sum(len(page.images) for page in document.pages) == 1
+    assert "Series 1, slice 4/10" in document.pages[-1].extract_text()

@@ -83,6 +83,7 @@ async function showSeries(seriesId) {
   try {
     await viewer.loadSeries(seriesId);
   } catch (error) {
+    if (error.name === "AbortError") return; // another series was asked for meanwhile
     banner(`Images: ${error.message}`);
     if (me.role === "radiologist") {
       await api(`/studies/${studyId}/images-viewed/`, { method: "POST",
