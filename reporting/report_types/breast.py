@@ -80,8 +80,10 @@ class Breast(ReportType):
         lines = [f"- {self.finding_line(f)}" for f in findings]
         if not lines and ctx.complete:
             lines = ["- No suspicious mass, calcification or distortion."]
+        known = ctx.complete or bool(findings)  # no negative suggestion while something is unknown
         draft = {"screening": screening, "breast_composition": density if density in birads.COMPOSITION else "",
-                 "birads_category": "", "birads_suggested": suggestion.category, "birads_rule": suggestion.rule,
+                 "birads_category": "", "birads_suggested": suggestion.category if known else "",
+                 "birads_rule": suggestion.rule if known else "",
                  "findings_text": "\n".join([*ctx.notes, *lines]), "impression": "", "recommendation": ""}
         if ctx.complete:
             draft["birads_category"] = suggestion.category

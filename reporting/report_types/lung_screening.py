@@ -97,8 +97,12 @@ class LungScreening(ReportType):
         lines = [f"- {nodule_line(f, n, self.size)}" for f, n in kept]
         if not lines and ctx.complete:
             lines = ["- No pulmonary nodule."]
-        draft = {"findings_text": "\n".join([*ctx.notes, "Lungs:", *lines] if lines else [*ctx.notes, "Lungs:"]),
-                 "lungrads_suggested": suggestion.category, "lungrads_rule": suggestion.rule,
+        # Nothing accepted while something is unknown: no suggestion either ("1: no lung nodules" would
+        # be the negative result the draft must not state).
+        known = ctx.complete or bool(kept)
+        draft = {"findings_text": "\n".join([*ctx.notes, "Lungs:", *lines]),
+                 "lungrads_suggested": suggestion.category if known else "",
+                 "lungrads_rule": suggestion.rule if known else "",
                  "lungrads_category": "", "impression": "", "recommendation": ""}
         # With anything unknown, no category is prefilled: the reader chooses it.
         if ctx.complete:

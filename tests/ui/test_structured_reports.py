@@ -18,7 +18,7 @@ from inference.synthetic import generate_study
 from inference.synthetic.sender import store_study
 from tests.ui.conftest import screenshot
 from worklist.ingest import study_ingest
-from worklist.models import ReportVersion
+from worklist.models import ReportVersion, Study
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,8 @@ def archived(synthetic):
 
 
 def ai_run(study, model_name, result):
+    # As the pipeline leaves it: the study analysed (otherwise the draft says the AI is not finished).
+    Study.objects.filter(pk=study.pk).update(status="analysed")
     return AnalysisRun.objects.create(study=study, model_name=model_name, model_version="test",
                                       status=AnalysisStatus.DONE, finished_at=timezone.now(), result=result)
 

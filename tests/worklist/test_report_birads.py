@@ -100,7 +100,7 @@ def test_the_draft_takes_density_and_accepted_findings_only(reading):
 def test_a_diagnostic_exam_with_only_a_circumscribed_mass_suggests_3_and_without_findings_1(reading):
     study, run, client = reading
     draft = report_prefill(study)  # nothing reviewed yet: no category, no normal sentence
-    assert draft["birads_suggested"] == "1" and draft["birads_category"] == "" and draft["impression"] == ""
+    assert draft["birads_suggested"] == "" and draft["birads_category"] == "" and draft["impression"] == ""
     assert "No suspicious mass" not in draft["findings_text"]
     assert draft["findings_text"] == "3 AI findings are not reviewed yet."
     decide(client, study, run, 2, "accepted")

@@ -14,6 +14,7 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
   let signedVersions = [];
   let keyImages = [];
   let dirty = false;
+  let generation = 0; // a load or a reader's change makes answers to earlier requests stale
   // Impression and recommendation the reader typed: the server leaves them as they are.
   const edited = new Set();
 
@@ -73,9 +74,12 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
     }
   }
 
-  async function load() {
+  async function load({ unlessTyped = false } = {}) {
     const query = chosen ? `?template=${encodeURIComponent(chosen)}` : "";
+    const asked = ++generation;
     const result = await api(`/studies/${studyId}/report/${query}`);
+    // The reader typed or chose something meanwhile: their draft wins over a background refresh.
+    if (asked !== generation || (unlessTyped && dirty)) return;
     if (!result.ok) { $("report-error").textContent = result.data?.detail || "The report could not be loaded."; return; }
     const data = result.data;
     signedVersions = data.versions;
@@ -126,8 +130,9 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
   // A category (or risk, or score) changed: impression and recommendation follow, unless typed.
   async function followCategory() {
     dirty = true;
+    const asked = ++generation;
     const data = await preview();
-    if (!data) return;
+    if (!data || asked !== generation) return;
     for (const name of ["impression", "recommendation"]) {
       if (!edited.has(name) && data.auto[name] !== undefined) form.elements[name].value = data.fields[name];
     }
@@ -310,7 +315,7 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
     return data;
   }
 
-  form.addEventListener("input", () => { dirty = true; });
+  form.addEventListener("input", () => { dirty = true; generation += 1; });
   form.elements.critical.addEventListener("change", (event) => {
     $("critical-note-field").hidden = !event.target.checked;
   });
@@ -339,6 +344,6 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
   return {
     load,
     get dirty() { return dirty; },
-    async refreshIfClean() { if (!dirty) await load(); },
+    async refreshIfClean() { if (!dirty) await load({ unlessTyped: true }); },
   };
 }
