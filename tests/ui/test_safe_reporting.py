@@ -118,6 +118,7 @@ def test_failed_ai_and_images_the_viewer_cannot_show(orthanc, web_server, login,
     Study.objects.filter(pk=study.pk).update(status="ai_failed", status_reason="images carry no pixel data")
     reader = login(radiologist)
     reader.goto(f"{web_server.url}/studies/{study.pk}/")
+    expect(reader.locator("#findings-list")).to_have_text("AI analysis failed: images carry no pixel data.")
     notes = reader.locator("#report-notes")
     expect(notes).to_contain_text("AI analysis failed: images carry no pixel data; read without AI.")
     # The viewer reports that it could not show the series; the draft says so too.

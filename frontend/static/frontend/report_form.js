@@ -83,11 +83,13 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
     if (!result.ok) { $("report-error").textContent = result.data?.detail || "The report could not be loaded."; return; }
     const data = result.data;
     signedVersions = data.versions;
+    const switched = data.template !== template || !choices.loaded;
     template = data.template;
-    choices = data.choices;
+    choices = { ...data.choices, loaded: true };
     showTemplates(data);
     setUpChoices();
-    onTemplate(template, data.finding_types);
+    // Only on a new template: a refresh must not reset the add-a-finding form the reader is filling.
+    if (switched) onTemplate(template, data.finding_types);
     edited.clear();
     if (data.draft) { fill(data.draft); showNotes(data.draft.notes); }
     else if (signedVersions.length) { fill({ ...signedVersions.at(-1).fields }); showNotes([]); }

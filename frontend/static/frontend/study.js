@@ -250,7 +250,15 @@ function showFindings() {
     item.append(jump, " ", state, " ", decisionButtons(finding));
     return item;
   }));
-  if (!findings.length) list.innerHTML = "<li class='muted'>No AI finding.</li>";
+  if (!findings.length) {
+    // "No AI finding" only when the AI ran: a failed or pending analysis is said as such.
+    const empty = document.createElement("li");
+    empty.className = "muted";
+    empty.textContent = study.status === "ai_failed" ? `AI analysis failed: ${study.status_reason || "no reason given"}.`
+      : study.status === "no_ai" ? "No AI for this study type."
+        : study.status !== "analysed" ? "AI analysis not finished yet." : "No AI finding.";
+    list.replaceChildren(empty);
+  }
   viewer.setMarks(marksFrom(findings));
 }
 
