@@ -32,10 +32,11 @@ def amendment_open(*, study_id: int, user, request=None) -> Study:
     return study
 
 
-def amendment_prefill(study: Study) -> dict:
+def amendment_prefill(study: Study, user=None, template: str = "") -> dict:
     """The form an amendment starts from: the version in force, with what the (corrected) findings
     say in place of its findings, impression and recommendation where the template writes them."""
     latest = ReportVersion.objects.filter(report__study=study).order_by("-number").first()
     fields = dict(latest.fields) if latest else {}
-    fields.update({name: value for name, value in report_prefill(study).items() if value not in ("", None, [])})
+    prefill = report_prefill(study, user, template)
+    fields.update({name: value for name, value in prefill.items() if value not in ("", None, [])})
     return fields

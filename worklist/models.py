@@ -170,6 +170,10 @@ class ReportVersion(models.Model):
     signed_at = models.DateTimeField()
     critical = models.BooleanField(default=False)
     amendment_reason = models.CharField(max_length=300, blank=True)
+    # The signing guard (reporting.services.sign_problems): what it objected to and the reader's
+    # reason to sign anyway; empty when nothing was overridden.
+    override_reason = models.CharField(max_length=500, blank=True)
+    overridden = models.JSONField(default=list, blank=True)
     archive_instance_id = models.CharField(max_length=64, blank=True, help_text="Orthanc id of the DICOM PDF")
     archive_error = models.CharField(max_length=300, blank=True)
 

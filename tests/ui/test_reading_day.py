@@ -81,7 +81,8 @@ def test_a_radiologist_reads_and_signs_a_study_that_rose_with_its_ai_result(
         form = reader.locator("#report-form")
         expect(form.locator("select[name=lungrads_category]")).to_have_value("4B")
         expect(form.locator("textarea[name=impression]")).to_have_value(re.compile("Lung-RADS 4B"))
-        expect(form.locator("textarea[name=findings_text]")).to_have_value(re.compile("17 mm solid"))
+        expect(form.locator("textarea[name=findings_text]")).to_have_value(
+            re.compile(re.escape("17.0 mm mean diameter (Lung-RADS v2022) solid")))
         screenshot(reader, "study-reading")
         reader.locator("#sign").click()
         expect(reader.locator("#study-banner")).to_have_text("Report signed.")
