@@ -6,6 +6,6 @@ from accounts.models import User
 
 @admin.register(User)
 class RoleUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("Role", {"fields": ("role",)}),)
-    list_display = ("username", "role", "is_active", "last_login")
-    list_filter = ("role", "is_active")
+    fieldsets = UserAdmin.fieldsets + (("Role", {"fields": ("role", "is_supervisor")}),)
+    list_display = ("username", "role", "is_supervisor", "is_active", "last_login")
+    list_filter = ("role", "is_supervisor", "is_active")

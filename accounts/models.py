@@ -21,6 +21,9 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
     reading_mode = models.CharField(max_length=16, choices=ReadingMode.choices, default=ReadingMode.CONCURRENT)
+    # Set by a manager: a supervising radiologist may amend reports other radiologists signed
+    # (reporting/amend.py states the rule).
+    is_supervisor = models.BooleanField(default=False, help_text="Radiologist who may amend colleagues' reports")
 
     @property
     def is_radiologist(self) -> bool:

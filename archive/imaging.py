@@ -1,9 +1,14 @@
 """Pixels for the study page's viewer: series geometry and decoded slices, read from Orthanc.
 
 Debian's Orthanc 1.10.1 has no /numpy route, so each slice is fetched as a DICOM file and decoded
-with pydicom here. The browser gets values it can window directly: the modality rescale
-(RescaleSlope/Intercept, Hounsfield units for CT) is applied on the server and sent as 16-bit
-little-endian integers, signed or unsigned as the series' value range needs.
+with pydicom here, whatever its transfer syntax (archive.decoding). The browser gets values it can
+window directly: the modality rescale (RescaleSlope/Intercept, Hounsfield units for CT) is applied on
+the server and sent as 16-bit little-endian integers, signed or unsigned as the series' value range
+needs. Colour images (RGB, YBR, palette) are sent as 8-bit R, G and B planes ("rgb8"). Each frame of
+a multi-frame instance is a slice of its own, id "<instance>:<frame>".
+
+A slice that cannot be decoded (short pixel data, an unknown codec) is reported by id with its
+reason in the X-Slice-Errors header; the other slices of the request still arrive.
 
 Slices are ordered by their position along the slice normal, never by InstanceNumber or arrival,
 which scanners and networks get either way round. Axial stacks run head first, as radiologists
@@ -17,6 +22,9 @@ low bytes cannot be compressed losslessly anyway. That halves a CT slice for ~5 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import struct
 import threading
 import time
 import zlib
@@ -24,13 +32,15 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from urllib.parse import quote
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset
-from pydicom.uid import UID
 
-from archive.orthanc import OrthancNotFound, get_binary, get_json
+from archive.decoding import frame_attribute, frame_count, is_colour, read_frames, to_rgb8
+from archive.orthanc import OrthancNotFound, OrthancUnavailable, get_binary, get_json
+
+logger = logging.getLogger(__name__)
 
 # At most this many slices per pixel request: enough to amortise the request, small enough that
 # the slice in view is never stuck behind a long transfer.
@@ -42,8 +52,24 @@ _FETCH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="imaging-fetc
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
+# Objects that are not images, named for what they are (DICOM PS3.3 2024 C.7.3.1 Modality).
+NON_IMAGE_MODALITIES = {
+    "SR": "a structured report (SR)",
+    "SEG": "a segmentation (SEG)",
+    "RTSTRUCT": "radiotherapy structures (RTSTRUCT)",
+    "RTPLAN": "a radiotherapy plan (RTPLAN)",
+    "RTRECORD": "a radiotherapy treatment record (RTRECORD)",
+    "ECG": "an ECG waveform",
+    "HD": "a haemodynamic waveform",
+    "KO": "a key object selection (KO)",
+    "PR": "a presentation state (PR)",
+    "DOC": "an encapsulated document (DOC)",
+    "REG": "a registration (REG)",
+}
+
+
 class ImagingUnsupported(ValueError):
-    """The series or slice cannot be shown by this viewer (multi-frame, compressed, colour...).
+    """The series or slice cannot be shown by this viewer (a report, odd bit depths...).
 
     The message is the reason, written for the radiologist; the API answers 422 with it.
     """
@@ -59,6 +85,14 @@ class SliceRef:
     instance_number: int | None
     position: tuple[float, float, float] | None  # ImagePositionPatient, LPS mm
     sop_instance_uid: str | None = None  # what AI results (image marks, SEG frames) refer to
+    frame: int | None = None  # 0-based frame of a multi-frame instance
+    label: str | None = None  # what tells apart slices at one position, e.g. "b=800" in a DWI series
+
+
+def split_slice_id(slice_id: str) -> tuple[str, int | None]:
+    """"<orthanc id>" or "<orthanc id>:<frame>" -> (instance id, frame or None)."""
+    instance, _, frame = slice_id.partition(":")
+    return instance, (int(frame) if frame.isdigit() else None)
 
 
 @dataclass
@@ -69,7 +103,7 @@ class SeriesGeometry:
     columns: int
     pixel_spacing: tuple[float, float]  # (between rows, between columns) mm, as DICOM orders it
     orientation: tuple[float, ...] | None  # ImageOrientationPatient: row direction, then column direction
-    dtype: str  # "int16" or "uint16", after rescale
+    dtype: str  # "int16" or "uint16" after rescale; "rgb8" for colour (R, G, B byte planes)
     units: str  # "HU" for CT, otherwise the RescaleType or ""
     invert: bool  # MONOCHROME1: high values are dark
     windows: list[dict] = field(default_factory=list)  # from the DICOM header, in output units
@@ -79,11 +113,15 @@ class SeriesGeometry:
     def instance_ids(self) -> set[str]:
         return {s.instance_id for s in self.slices}
 
+    @property
+    def bytes_per_pixel(self) -> int:
+        return 3 if self.dtype == "rgb8" else 2
+
     def as_json(self) -> dict:
         data = asdict(self)
         data["slices"] = [
             {"id": s.instance_id, "number": s.instance_number, "position": list(s.position) if s.position else None,
-             "sop_instance_uid": s.sop_instance_uid}
+             "sop_instance_uid": s.sop_instance_uid, "frame": s.frame, "label": s.label}
             for s in self.slices
         ]
         return data
@@ -96,6 +134,8 @@ def _floats(value: object) -> list[float] | None:
     """A DICOM multi-value as Orthanc's JSON gives it ("a\\b\\c"), or a list, as floats."""
     if value is None or value == "":
         return None
+    if isinstance(value, int | float):  # pydicom's DSfloat and IS are numbers
+        return [float(value)]
     parts = value.split("\\") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
     try:
         return [float(p) for p in parts]
@@ -134,12 +174,14 @@ def order_slices(instances: Iterable[dict]) -> tuple[list[SliceRef], tuple[float
             instance_number=_int(tags.get("InstanceNumber")),
             position=tuple(position) if position and len(position) == 3 else None,
             sop_instance_uid=str(tags.get("SOPInstanceUID") or "").strip() or None,
+            frame=inst.get("Frame"),
         ))
         if orientation and len(orientation) == 6:
             orientations.append(tuple(orientation))
 
     def by_number(ref: SliceRef) -> tuple:
-        return (ref.instance_number is None, ref.instance_number or 0, ref.instance_id)
+        instance, frame = split_slice_id(ref.instance_id)
+        return (ref.instance_number is None, ref.instance_number or 0, instance, frame or 0)
 
     if not orientations or any(ref.position is None for ref in refs):
         return sorted(refs, key=by_number), (orientations[0] if orientations else None), True
@@ -164,45 +206,28 @@ def output_dtype(*, bits_stored: int, signed: bool, slope: float, intercept: flo
     return "int16"
 
 
-def check_displayable(*, transfer_syntax: str | None, frames: int | None, samples_per_pixel: int | None,
-                      bits_allocated: int | None, photometric: str | None) -> None:
+def check_displayable(*, bits_allocated: int | None, modality: str | None = None) -> None:
     """Raise ImagingUnsupported with the reason a radiologist would read, or return."""
-    if transfer_syntax:
-        syntax = UID(transfer_syntax)
-        if syntax.is_compressed:
-            raise ImagingUnsupported(
-                f"compressed images ({syntax.name}) are not supported by this viewer yet; "
-                "the archive holds them as sent by the modality"
-            )
-    if frames and frames > 1:
-        raise ImagingUnsupported(f"multi-frame images ({frames} frames in one instance) are not supported yet")
-    if samples_per_pixel and samples_per_pixel != 1:
-        raise ImagingUnsupported(f"colour images ({photometric or 'RGB'}) are not supported; greyscale only")
+    if modality in NON_IMAGE_MODALITIES:
+        raise ImagingUnsupported(
+            f"this series is {NON_IMAGE_MODALITIES[modality]}, not images: "
+            "open the study in OHIF or read its results on the reading page"
+        )
     if bits_allocated and bits_allocated not in (8, 16):
         raise ImagingUnsupported(f"{bits_allocated}-bit pixels are not supported; 8 or 16 bits only")
-    if photometric and photometric not in ("MONOCHROME1", "MONOCHROME2"):
-        raise ImagingUnsupported(f"photometric interpretation {photometric} is not supported; greyscale only")
 
 
-def decode_slice(ds: Dataset, *, dtype: str, rows: int, columns: int) -> np.ndarray:
-    """One slice's stored pixels with its own rescale applied, as `dtype` (rows, columns)."""
-    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-    check_displayable(
-        transfer_syntax=str(syntax) if syntax else None,
-        frames=_int(getattr(ds, "NumberOfFrames", None)),
-        samples_per_pixel=_int(getattr(ds, "SamplesPerPixel", 1)),
-        bits_allocated=_int(getattr(ds, "BitsAllocated", None)),
-        photometric=str(getattr(ds, "PhotometricInterpretation", "") or "") or None,
-    )
-    if "PixelData" not in ds:
-        raise ImagingUnsupported("this instance has no pixel data")
-    if (int(ds.Rows), int(ds.Columns)) != (rows, columns):
-        raise ImagingUnsupported(
-            f"slices of different sizes in one series ({ds.Rows}x{ds.Columns} after {rows}x{columns})"
-        )
-    stored = ds.pixel_array
-    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-    intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
+def rescale_frame(ds: Dataset, stored: np.ndarray, *, frame: int, dtype: str) -> np.ndarray:
+    """One frame's stored values with its own rescale applied, as `dtype`; colour as uint8 RGB."""
+    if dtype == "rgb8":
+        if stored.ndim == 2 and ds.get("PhotometricInterpretation") != "PALETTE COLOR":
+            # a greyscale image in a colour series: show it grey
+            stored = np.repeat(stored[..., None], 3, axis=2)
+        return to_rgb8(ds, stored)
+    if stored.ndim == 3:
+        raise ImagingUnsupported("a colour image in a greyscale series")
+    slope = (_floats(frame_attribute(ds, frame, "RescaleSlope")) or [1.0])[0] or 1.0
+    intercept = (_floats(frame_attribute(ds, frame, "RescaleIntercept")) or [0.0])[0]
     info = np.iinfo(dtype)
     if slope == 1 and intercept == int(intercept):
         # The common CT case: integer arithmetic, no rounding, no float copy.
@@ -212,10 +237,26 @@ def decode_slice(ds: Dataset, *, dtype: str, rows: int, columns: int) -> np.ndar
     return np.clip(values, info.min, info.max).astype(dtype)
 
 
+def decode_slice(ds: Dataset, *, dtype: str, rows: int, columns: int) -> np.ndarray:
+    """One single-frame slice's pixels with its own rescale applied, as `dtype` (rows, columns[, 3])."""
+    check_displayable(bits_allocated=_int(getattr(ds, "BitsAllocated", None)), modality=ds.get("Modality"))
+    if "PixelData" not in ds:
+        raise ImagingUnsupported("this instance has no pixel data")
+    if (int(ds.Rows), int(ds.Columns)) != (rows, columns):
+        raise ImagingUnsupported(
+            f"slices of different sizes in one series ({ds.Rows}x{ds.Columns} after {rows}x{columns})"
+        )
+    return rescale_frame(ds, ds.pixel_array, frame=0, dtype=dtype)
+
+
 def encode_planes(slices: Iterable[np.ndarray]) -> bytes:
-    """Each slice as little-endian 16-bit split into its low-byte plane, then its high-byte plane."""
+    """Each slice as byte planes: 16-bit values as their low bytes then high bytes; RGB as R, G, B."""
     out = io.BytesIO()
     for pixels in slices:
+        if pixels.ndim == 3:
+            for channel in range(pixels.shape[2]):
+                out.write(np.ascontiguousarray(pixels[..., channel], dtype=np.uint8).tobytes())
+            continue
         as_bytes = pixels.astype(pixels.dtype.newbyteorder("<"), copy=False).reshape(-1).view(np.uint8)
         pairs = as_bytes.reshape(-1, 2)
         out.write(np.ascontiguousarray(pairs[:, 0]).tobytes())
@@ -261,9 +302,10 @@ def geometry_cache_clear() -> None:
         _geometry_cache.clear()
 
 
-def _window_list(tags: dict) -> list[dict]:
-    centres, widths = _floats(tags.get("WindowCenter")) or [], _floats(tags.get("WindowWidth")) or []
-    names = str(tags.get("WindowCenterWidthExplanation") or "").split("\\")
+def _window_list(tags, frame: int = 0) -> list[dict]:
+    centres = _floats(frame_attribute(tags, frame, "WindowCenter")) or []
+    widths = _floats(frame_attribute(tags, frame, "WindowWidth")) or []
+    names = str(frame_attribute(tags, frame, "WindowCenterWidthExplanation") or "").split("\\")
     return [
         {"center": c, "width": w, "name": names[i] if i < len(names) else ""}
         for i, (c, w) in enumerate(zip(centres, widths, strict=False))
@@ -271,38 +313,88 @@ def _window_list(tags: dict) -> list[dict]:
     ]
 
 
+def _frames_as_instances(inst: dict, tags: dict) -> list[dict]:
+    """A multi-frame instance as one entry per frame, each with its own position and orientation."""
+    out = []
+    for frame in range(frame_count(tags)):
+        main = dict(inst.get("MainDicomTags", {}))
+        for keyword in ("ImagePositionPatient", "ImageOrientationPatient"):
+            value = frame_attribute(tags, frame, keyword)
+            main[keyword] = "\\".join(str(v) for v in value) if isinstance(value, list) else value
+        # Frames keep their acquisition order: number them after the instance's own number.
+        main["InstanceNumber"] = (_int(main.get("InstanceNumber")) or 0) * 100000 + frame + 1
+        out.append({"ID": f"{inst['ID']}:{frame}", "MainDicomTags": main, "Frame": frame})
+    return out
+
+
+def _b_value(slice_ref: SliceRef) -> float | None:
+    instance, _ = split_slice_id(slice_ref.instance_id)
+    try:
+        raw = get_binary(f"instances/{instance}/content/0018-9087")
+    except OrthancNotFound:
+        return None
+    # Orthanc answers the element's value as stored: DiffusionBValue is FD, one little-endian double.
+    if len(raw) == 8:
+        return float(struct.unpack("<d", raw)[0])
+    return None
+
+
+def _by_b_value(slices: list[SliceRef]) -> list[SliceRef]:
+    """A diffusion series holding several b-values at each position, as one stack per b-value.
+
+    Only when positions repeat are the instances asked for their DiffusionBValue (0018,9087): one small
+    request each, for a series that would otherwise scroll through b-values in turn at each level.
+    """
+    positions = [tuple(round(v, 2) for v in s.position) for s in slices if s.position]
+    if len(positions) < 2 or len(set(positions)) == len(positions):
+        return slices
+    b_values = list(_FETCH_POOL.map(_b_value, slices))
+    if all(b is None for b in b_values) or len(set(b_values)) < 2:
+        return slices
+    labelled = [
+        SliceRef(**{**asdict(ref), "label": f"b={b:g}" if b is not None else None})
+        for ref, b in zip(slices, b_values, strict=True)
+    ]
+    order = sorted(range(len(labelled)), key=lambda i: (b_values[i] is None, b_values[i] or 0.0, i))
+    return [labelled[i] for i in order]
+
+
 def series_geometry(series_orthanc_id: str) -> SeriesGeometry:
     """Read a series' slices and pixel format from Orthanc (always fresh: late images count)."""
     instances = get_json(f"series/{series_orthanc_id}/instances", headers=IDENTITY)
     if not instances:
         raise ImagingUnsupported("this series has no images")
-    slices, orientation, uniform = order_slices(instances)
+    first_tags = get_json(f"instances/{instances[0]['ID']}/simplified-tags")
+    check_displayable(bits_allocated=None, modality=str(first_tags.get("Modality") or "").upper())
+    expanded = []
     for inst in instances:
         frames = _int(inst.get("MainDicomTags", {}).get("NumberOfFrames"))
         if frames and frames > 1:
-            check_displayable(transfer_syntax=None, frames=frames, samples_per_pixel=1, bits_allocated=16,
-                              photometric=None)
-    first = slices[0].instance_id
-    tags = get_json(f"instances/{first}/simplified-tags")
-    try:
-        syntax = get_binary(f"instances/{first}/metadata/TransferSyntax").decode().strip()
-    except OrthancNotFound:
-        syntax = None
+            tags = first_tags if inst is instances[0] else get_json(f"instances/{inst['ID']}/simplified-tags")
+            expanded.extend(_frames_as_instances(inst, tags))
+        else:
+            expanded.append(inst)
+    slices, orientation, uniform = order_slices(expanded)
+    slices = _by_b_value(slices)
+    first_instance, first_frame = split_slice_id(slices[0].instance_id)
+    tags = first_tags if first_instance == instances[0]["ID"] else get_json(
+        f"instances/{first_instance}/simplified-tags")
+    frame = first_frame or 0
     photometric = str(tags.get("PhotometricInterpretation") or "").strip() or None
-    check_displayable(
-        transfer_syntax=syntax, frames=_int(tags.get("NumberOfFrames")),
-        samples_per_pixel=_int(tags.get("SamplesPerPixel")), bits_allocated=_int(tags.get("BitsAllocated")),
-        photometric=photometric,
-    )
     rows, columns = _int(tags.get("Rows")), _int(tags.get("Columns"))
     if not rows or not columns:
-        raise ImagingUnsupported("the images have no size (Rows/Columns missing)")
+        raise ImagingUnsupported("these objects are not images (no Rows/Columns); open the study in OHIF")
     bits_allocated = _int(tags.get("BitsAllocated")) or 16
-    spacing = _floats(tags.get("PixelSpacing")) or _floats(tags.get("ImagerPixelSpacing")) or [1.0, 1.0]
-    slope = (_floats(tags.get("RescaleSlope")) or [1.0])[0]
-    intercept = (_floats(tags.get("RescaleIntercept")) or [0.0])[0]
+    check_displayable(bits_allocated=bits_allocated)
+    spacing = (_floats(frame_attribute(tags, frame, "PixelSpacing")) or _floats(tags.get("ImagerPixelSpacing"))
+               or [1.0, 1.0])
+    slope = (_floats(frame_attribute(tags, frame, "RescaleSlope")) or [1.0])[0]
+    intercept = (_floats(frame_attribute(tags, frame, "RescaleIntercept")) or [0.0])[0]
     modality = str(tags.get("Modality") or "")
-    units = "HU" if modality == "CT" else str(tags.get("RescaleType") or "")
+    # RescaleType "US" means unspecified (PS3.3 C.11.1.1.2), not ultrasound: no units shown.
+    rescale_type = str(frame_attribute(tags, frame, "RescaleType") or "").strip()
+    units = "HU" if modality == "CT" else ("" if rescale_type in ("", "US") else rescale_type)
+    colour = is_colour(tags)
     geometry = SeriesGeometry(
         series_orthanc_id=series_orthanc_id,
         modality=modality,
@@ -310,12 +402,12 @@ def series_geometry(series_orthanc_id: str) -> SeriesGeometry:
         columns=columns,
         pixel_spacing=(spacing[0], spacing[1] if len(spacing) > 1 else spacing[0]),
         orientation=orientation,
-        dtype=output_dtype(bits_stored=_int(tags.get("BitsStored")) or bits_allocated,
-                           signed=_int(tags.get("PixelRepresentation")) == 1, slope=slope or 1.0,
-                           intercept=intercept),
-        units=units,
+        dtype="rgb8" if colour else output_dtype(
+            bits_stored=_int(tags.get("BitsStored")) or bits_allocated,
+            signed=_int(tags.get("PixelRepresentation")) == 1, slope=slope or 1.0, intercept=intercept),
+        units="" if colour else units,
         invert=photometric == "MONOCHROME1",
-        windows=_window_list(tags),
+        windows=[] if colour else _window_list(tags, frame),
         slices=slices,
         uniform_orientation=uniform,
     )
@@ -334,20 +426,73 @@ def _known_geometry(series_orthanc_id: str, instance_ids: Sequence[str]) -> Seri
     return geometry
 
 
-def _fetch_slice(instance_id: str, geometry: SeriesGeometry) -> np.ndarray:
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OrthancNotFound):
+        return "no longer in the archive"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _fetch_instance(instance_id: str, frames: list[int | None], geometry: SeriesGeometry) -> list:
+    """The asked frames of one instance, each decoded and rescaled or the exception that stopped it."""
     # Orthanc gzips any answer to a client that accepts it (requests always does), which costs
     # ~60 ms per 512x512 slice on loopback for nothing; ask for the file as stored.
-    raw = get_binary(f"instances/{instance_id}/file", headers=IDENTITY)
-    ds = pydicom.dcmread(io.BytesIO(raw))
-    return decode_slice(ds, dtype=geometry.dtype, rows=geometry.rows, columns=geometry.columns)
+    try:
+        raw = get_binary(f"instances/{instance_id}/file", headers=IDENTITY)
+    except OrthancUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001  (reported per slice: the others still load)
+        return [exc] * len(frames)
+    out = []
+    for frame in frames:
+        try:
+            ds, (stored,) = read_frames(raw, [frame or 0])
+            if (int(ds.Rows), int(ds.Columns)) != (geometry.rows, geometry.columns):
+                raise ImagingUnsupported(f"slices of different sizes in one series ({ds.Rows}x{ds.Columns} "
+                                         f"after {geometry.rows}x{geometry.columns})")
+            out.append(rescale_frame(ds, stored, frame=frame or 0, dtype=geometry.dtype))
+        except Exception as exc:  # noqa: BLE001  (pydicom and its plugins raise many kinds)
+            logger.warning("slice %s frame %s of series %s not decoded: %s", instance_id, frame,
+                           geometry.series_orthanc_id, exc)
+            out.append(exc)
+    return out
 
 
-def series_pixels(series_orthanc_id: str, instance_ids: Sequence[str]) -> tuple[SeriesGeometry, bytes]:
-    """The requested slices of a series, decoded and rescaled, as byte planes (see encode_planes)."""
+@dataclass
+class SlicePixels:
+    geometry: SeriesGeometry
+    body: bytes  # the decoded slices, in the order asked, failed ones left out
+    decoded: list[str]
+    errors: dict[str, str]  # slice id -> reason, for the viewer to name the slices it cannot show
+
+    def errors_header(self) -> str:
+        """X-Slice-Errors: the errors as percent-encoded JSON (a header value is ASCII)."""
+        return quote(json.dumps(self.errors, separators=(",", ":")), safe="")
+
+
+def series_pixels(series_orthanc_id: str, instance_ids: Sequence[str]) -> SlicePixels:
+    """The requested slices of a series, decoded and rescaled, as byte planes (see encode_planes).
+
+    An instance that cannot be read or decoded does not fail the request: it is reported per slice.
+    """
     if not instance_ids:
         raise SliceNotInSeries("no images requested")
     if len(instance_ids) > MAX_SLICES_PER_REQUEST:
         raise ImagingUnsupported(f"at most {MAX_SLICES_PER_REQUEST} slices per request")
     geometry = _known_geometry(series_orthanc_id, instance_ids)
-    pixels = list(_FETCH_POOL.map(lambda instance_id: _fetch_slice(instance_id, geometry), instance_ids))
-    return geometry, encode_planes(pixels)
+    by_instance: dict[str, list[int | None]] = {}
+    for slice_id in instance_ids:
+        instance, frame = split_slice_id(slice_id)
+        by_instance.setdefault(instance, []).append(frame)
+    results = dict(zip(by_instance, _FETCH_POOL.map(
+        lambda item: _fetch_instance(item[0], item[1], geometry), by_instance.items()), strict=True))
+    decoded, pixels, errors = [], [], {}
+    for slice_id in instance_ids:
+        instance, frame = split_slice_id(slice_id)
+        result = results[instance][by_instance[instance].index(frame)]
+        if isinstance(result, Exception):
+            errors[slice_id] = _reason(result)
+        else:
+            decoded.append(slice_id)
+            pixels.append(result)
+    return SlicePixels(geometry=geometry, body=encode_planes(pixels), decoded=decoded, errors=errors)

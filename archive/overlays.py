@@ -128,7 +128,9 @@ def segment_colour(item: Dataset, number: int) -> tuple[tuple[int, int, int], st
     lab = getattr(item, "RecommendedDisplayCIELabValue", None)
     if lab is not None and len(lab) == 3:
         try:
-            rgb = hd.color.CIELabColor.from_dicom_value(tuple(int(v) for v in lab)).to_rgb()
+            # Clipped to sRGB: a recommended colour outside its gamut (a saturated blue) is still
+            # the SEG's colour, not a reason to fall back to the palette.
+            rgb = hd.color.CIELabColor.from_dicom_value(tuple(int(v) for v in lab)).to_rgb(clip=True)
             return tuple(int(min(255, max(0, round(c)))) for c in rgb), "recommended"
         except (TypeError, ValueError):
             pass  # out-of-range value: use the palette rather than refuse the SEG

@@ -1,8 +1,9 @@
 """A series from Orthanc as a numpy volume in Hounsfield units with its real geometry.
 
 Debian's Orthanc 1.10.1 has no /numpy route, so each instance is fetched as a DICOM file and
-decoded with pydicom. Slices are ordered by their position along the slice normal (never by
-InstanceNumber, which scanners number either way), and the slice spacing comes from the
+decoded with pydicom, whatever its transfer syntax (archive.decoding); multi-frame instances
+(Enhanced CT/MR) are split into their frames first. Slices are ordered by their position along
+the slice normal (never by InstanceNumber, which scanners number either way), and the slice spacing comes from the
 positions, not from SliceThickness, which can differ from the spacing.
 """
 
@@ -18,6 +19,7 @@ import pydicom
 from django.conf import settings
 from pydicom.dataset import Dataset
 
+from archive.decoding import split_frames
 from archive.orthanc import get_binary, get_json
 
 
@@ -67,7 +69,7 @@ def _hu(ds: Dataset) -> np.ndarray:
 
 def volume_from_datasets(datasets: Iterable[Dataset]) -> Volume:
     """Assemble slices (any order) into a Volume; pixel data is converted to HU one slice at a time."""
-    datasets = list(datasets)
+    datasets = [frame for ds in datasets for frame in split_frames(ds)]
     slices = [ds for ds in datasets if "PixelData" in ds]
     if len(slices) < len(datasets):
         raise VolumeError(f"{len(datasets) - len(slices)} of {len(datasets)} images carry no pixel data")
@@ -126,7 +128,8 @@ def _refuse_if_too_large(instance_ids: list[str]) -> None:
     """Refuse a series whose volume would exceed MAX_VOLUME_VOXELS, before fetching any pixels."""
     tags = get_json(f"instances/{instance_ids[0]}/simplified-tags")
     rows, columns = int(tags.get("Rows") or 0), int(tags.get("Columns") or 0)
-    voxels = rows * columns * len(instance_ids)
+    frames = max(1, int(tags.get("NumberOfFrames") or 1))
+    voxels = rows * columns * len(instance_ids) * frames
     if voxels > settings.MAX_VOLUME_VOXELS:
         raise VolumeError(f"series too large to analyse: {len(instance_ids)} images of {rows} x {columns} "
                           f"({voxels / 1e6:.1f} M voxels, limit {settings.MAX_VOLUME_VOXELS / 1e6:.1f} M)")

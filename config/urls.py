@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("worklist.urls")),
+    path("api/", include("reporting.urls")),
     path("api/", include("priors.urls")),
     path("", include("dashboard.urls")),
     path("", include("clinician.urls")),

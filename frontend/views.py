@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.models import Role
 from worklist.models import Study
-from worklist.reading import LUNGRADS_CATEGORIES
 from worklist.services import audit_record
 
 
@@ -26,4 +25,4 @@ def study_page(request, study_id: int):
         return render(request, "frontend/forbidden.html", status=403)
     study = get_object_or_404(Study, pk=study_id)
     audit_record(user=request.user, action="page.study", study=study, request=request)
-    return render(request, "frontend/study.html", {"study_id": study.pk, "lungrads_categories": LUNGRADS_CATEGORIES})
+    return render(request, "frontend/study.html", {"study_id": study.pk})

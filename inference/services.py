@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,14 +22,14 @@ from inference.cad.base import StudyInfo
 from inference.cad.envelope import OutsideEnvelope
 from inference.cad.registry import models_for_study
 from inference.models import AnalysisRun, AnalysisStatus
-from worklist.models import Study, StudyStatus
-from worklist.services import study_set_status
+from inference.studies import study_model, study_owner
 
 logger = logging.getLogger(__name__)
 
 
-def analysis_request(study: Study) -> None:
+def analysis_request(study: models.Model) -> None:
     """Inside the caller's transaction: mark the study queued and enqueue it after commit."""
+    StudyStatus = study_owner().statuses
     study.analysis_generation += 1
     study.analysis_attempts = 0
     study.status = StudyStatus.QUEUED
@@ -51,7 +51,7 @@ def analysis_enqueue(study_id: int) -> None:
         logger.warning("could not enqueue analysis of study %s; the sweeper will retry", study_id, exc_info=True)
 
 
-def study_info(study: Study) -> StudyInfo:
+def study_info(study: models.Model) -> StudyInfo:
     return StudyInfo(
         study_id=study.pk,
         orthanc_id=study.orthanc_id,
@@ -95,6 +95,7 @@ def study_analyse(study_id: int) -> str:
     Returns what happened ("done", "skipped: ...") for logs and tests. Raises
     OrthancUnavailable so the task can retry with backoff.
     """
+    Study, StudyStatus, study_set_status = study_model(), study_owner().statuses, study_owner().set_status
     with _exclusive(study_id) as got_lock:
         if not got_lock:
             return "skipped: another worker is analysing this study"
@@ -145,7 +146,7 @@ def _no_ai_text(model, reason: str, *, alone: bool) -> str:
     return f"No AI ({model.name.replace('_', ' ')}): {reason}"
 
 
-def _run_one(study: Study, info: StudyInfo, model, generation: int) -> str:
+def _run_one(study: models.Model, info: StudyInfo, model, generation: int) -> str:
     """Run one model and store its result row. Returns its headline, 'failed: reason' or 'refused: reason'."""
     run, _ = AnalysisRun.objects.update_or_create(
         study=study, model_name=model.name, model_version=model.version,
@@ -181,14 +182,16 @@ def _run_one(study: Study, info: StudyInfo, model, generation: int) -> str:
 
 def _finish(study_id: int, generation: int, status: str, *, reason: str = "", headline: str = "") -> None:
     with transaction.atomic():
-        Study.objects.filter(pk=study_id, analysed_generation__lt=generation).update(analysed_generation=generation)
-        study_set_status(study_id, status, reason=reason, headline=headline)
+        study_model().objects.filter(pk=study_id, analysed_generation__lt=generation).update(
+            analysed_generation=generation)
+        study_owner().set_status(study_id, status, reason=reason, headline=headline)
 
 
 def analyses_sweep(*, now=None) -> dict[str, int]:
     """Re-queue analyses that stalled (lost task, dead worker, broker outage); give up after N attempts."""
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.ANALYSIS_STALL_SECONDS)
+    Study, StudyStatus = study_model(), study_owner().statuses
     stalled = Study.objects.filter(
         analysis_generation__gt=F("analysed_generation"),
         status__in=[StudyStatus.RECEIVED, StudyStatus.QUEUED, StudyStatus.ANALYSING],

@@ -15,6 +15,8 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # JPEG baseline/extended/lossless, JPEG-LS and RLE test files are encoded with DCMTK.
+  command -v dcmcjpeg >/dev/null 2>&1 || need+=(dcmtk)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"

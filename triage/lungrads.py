@@ -96,7 +96,8 @@ def describe(nodule: Nodule) -> str:
     size = f"{round_mm(nodule.diameter_mm):g} mm"
     status = "new " if nodule.new else "growing " if nodule.growing else ""
     if kind == PART_SOLID:
-        solid = f" (solid part {round_mm(nodule.solid_mm or 0):g} mm)"
+        # A solid part never measured is said so, not written as "0 mm".
+        solid = f" (solid part {round_mm(nodule.solid_mm):g} mm)" if nodule.solid_mm else " (solid part not measured)"
         return f"{size} {status}part-solid nodule{solid}"
     name = "solid nodule" if kind == SOLID else "ground-glass nodule"
     return f"{size} {status}{name}"

@@ -67,6 +67,11 @@ class SeriesPixelsApi(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
                    422: OpenApiResponse(description="Images this viewer cannot show")},
         summary="Rescaled 16-bit pixels of a few slices: per slice its low-byte plane, then its high-byte plane",
+        description=(
+            "Colour series (dtype rgb8) send per slice an R, a G and a B byte plane. Slices that cannot be "
+            "decoded are left out of the body and named in X-Slice-Errors (percent-encoded JSON, slice id -> "
+            "reason); X-Slice-Ids lists the slices the body holds, in order."
+        ),
     )
     def get(self, request, study_id: int, series_id: int):
         query = self.QuerySerializer(data=request.query_params)
@@ -74,11 +79,12 @@ class SeriesPixelsApi(APIView):
         ids = [part for part in query.validated_data["ids"].split(",") if part]
         series = _series_of_study(study_id, series_id)
         try:
-            geometry, body = imaging.series_pixels(series.orthanc_id, ids)
+            result = imaging.series_pixels(series.orthanc_id, ids)
         except imaging.SliceNotInSeries as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         except (imaging.ImagingUnsupported, OrthancUnavailable, OrthancNotFound) as exc:
             return _archive_error(exc)
+        geometry, body = result.geometry, result.body
         response = HttpResponse(content_type="application/octet-stream")
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             body = imaging.gzip_bytes(body)
@@ -88,7 +94,10 @@ class SeriesPixelsApi(APIView):
         # Patient images must not be left in a shared workstation's disk cache.
         response["Cache-Control"] = "private, no-store"
         response["X-Pixel-Format"] = f"{geometry.dtype};planes;{geometry.rows}x{geometry.columns}"
-        response["X-Slice-Count"] = str(len(ids))
+        response["X-Slice-Count"] = str(len(result.decoded))
+        response["X-Slice-Ids"] = ",".join(result.decoded)
+        if result.errors:
+            response["X-Slice-Errors"] = result.errors_header()
         return response
 
 

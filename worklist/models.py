@@ -105,6 +105,14 @@ class Study(models.Model):
     def __str__(self) -> str:
         return f"Study {self.pk} {self.modality} {self.accession_number}"
 
+    @property
+    def title(self) -> str:
+        """Modality and description for headings, without "CT CT Chest" when the description names it."""
+        description = (self.study_description or self.body_part or "").strip()
+        if description.upper().split(" ")[:1] == [self.modality.upper()]:
+            return description
+        return " ".join(part for part in (self.modality, description) if part)
+
 
 class FindingDecision(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
@@ -162,6 +170,10 @@ class ReportVersion(models.Model):
     signed_at = models.DateTimeField()
     critical = models.BooleanField(default=False)
     amendment_reason = models.CharField(max_length=300, blank=True)
+    # The signing guard (reporting.services.sign_problems): what it objected to and the reader's
+    # reason to sign anyway; empty when nothing was overridden.
+    override_reason = models.CharField(max_length=500, blank=True)
+    overridden = models.JSONField(default=list, blank=True)
     archive_instance_id = models.CharField(max_length=64, blank=True, help_text="Orthanc id of the DICOM PDF")
     archive_error = models.CharField(max_length=300, blank=True)
 

@@ -8,27 +8,47 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsRadiologist, ReadsWorklist
+from reporting.amend import amendment_prefill
+from reporting.report_types import ReportFieldError
+from reporting.rights import AmendNotAllowed
+from reporting.services import image_view_record, report_template_info
 from worklist.models import ReportVersion, Study
 from worklist.reading import (
     ReadingError,
+    SignRefused,
     finding_add,
     finding_review,
-    finding_types,
     first_read_declare,
     marks_visible,
     report_amend,
     report_prefill,
+    report_preview,
     report_sign,
-    report_template,
     study_findings,
-    template_choices,
 )
 from worklist.report_pdf import report_pdf
 from worklist.services import audit_record
 
 
 def refused(exc: Exception) -> Response:
+    if isinstance(exc, SignRefused):
+        return Response({"detail": str(exc), "problems": exc.problems, "override_needed": True},
+                        status=status.HTTP_409_CONFLICT)
     return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+
+FIELD_NAMES = {"impression": "Impression", "findings_text": "Findings", "recommendation": "Recommendation",
+               "reason": "Amendment reason", "override_reason": "Override reason", "key_images": "Key images"}
+
+
+def invalid(serializer) -> Response:
+    """A 400 in words the page can show as it is ("Impression: this field may not be blank.")."""
+    words = []
+    for name, errors in serializer.errors.items():
+        label = FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
+        texts = [str(e) for e in errors] if isinstance(errors, list) else [str(errors)]
+        words.append(f"{label}: {' '.join(texts)}")
+    return Response({"detail": " ".join(words), "errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class FindingSerializer(serializers.Serializer):
@@ -38,9 +58,13 @@ class FindingSerializer(serializers.Serializer):
     label = serializers.CharField()
     centre_mm = serializers.ListField(child=serializers.FloatField(), allow_null=True)
     diameter_mm = serializers.FloatField(allow_null=True)
+    mean_diameter_mm = serializers.FloatField(allow_null=True)
+    size_mm = serializers.FloatField(allow_null=True, help_text="in the template's convention (size_label)")
+    size_label = serializers.CharField()
     finding_type = serializers.CharField()
     probability = serializers.FloatField(allow_null=True)
     decision = serializers.CharField()
+    solid_mm = serializers.FloatField(allow_null=True)
     breast = serializers.CharField()
     depth_mm = serializers.FloatField(allow_null=True)
     views = serializers.ListField(child=serializers.DictField())
@@ -136,6 +160,8 @@ class ReportVersionSerializer(serializers.Serializer):
     signed_at = serializers.DateTimeField()
     critical = serializers.BooleanField()
     amendment_reason = serializers.CharField()
+    override_reason = serializers.CharField()
+    overridden = serializers.ListField(child=serializers.CharField())
     archived = serializers.SerializerMethodField()
 
     def get_archived(self, version) -> bool:
@@ -151,16 +177,27 @@ class ReportApi(APIView):
         study = get_object_or_404(Study, pk=study_id)
         audit_record(user=request.user, action="study.report", study=study, request=request)
         versions = list(study.report.versions.select_related("author")) if hasattr(study, "report") else []
-        return Response({
-            "draft": None if versions else report_prefill(study),
-            "versions": ReportVersionSerializer(versions, many=True).data,
-            "template": report_template(study),
-            "choices": template_choices(),
-            "finding_types": list(finding_types(study)),
-        })
+        requested = request.query_params.get("template", "")
+        if not requested and versions:
+            requested = versions[-1].template
+        # An amendment in progress starts from the corrected findings (reporting/amend.py).
+        amending = bool(versions) and study.claimed_by_id == request.user.pk
+        try:
+            info = report_template_info(study, requested)
+            if amending:
+                draft = amendment_prefill(study, request.user, requested)
+            else:
+                draft = None if versions else report_prefill(study, request.user, requested)
+        except (ReadingError, ReportFieldError) as exc:
+            return refused(exc)
+        return Response({"draft": draft, "amending": amending,
+                         "versions": ReportVersionSerializer(versions, many=True).data, **info})
 
 
 class ReportInputSerializer(serializers.Serializer):
+    template = serializers.CharField(required=False, allow_blank=True, max_length=16,
+                                     help_text="the reader's template choice; the study's default if blank")
+    fleischner_risk = serializers.CharField(required=False, allow_blank=True, max_length=8)
     findings_text = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     impression = serializers.CharField(max_length=5000)
     recommendation = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -175,20 +212,75 @@ class ReportInputSerializer(serializers.Serializer):
     critical_note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
+class ReportSignInputSerializer(ReportInputSerializer):
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                            help_text="signs over the guard's objections; stored and audited")
+
+
+class ReportPreviewApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    class PreviewInputSerializer(ReportInputSerializer):
+        impression = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        edited = serializers.ListField(child=serializers.ChoiceField(choices=["impression", "recommendation"]),
+                                       required=False, default=list)
+
+    @extend_schema(request=PreviewInputSerializer,
+                   responses={200: OpenApiResponse(description="{fields, auto, text, problems}")},
+                   summary="The report as it would be signed, and what the signing guard would refuse")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.PreviewInputSerializer(data=request.data)
+        if not data.is_valid():
+            return invalid(data)
+        fields = dict(data.validated_data)
+        edited = fields.pop("edited")
+        try:
+            return Response(report_preview(study_id=study_id, user=request.user, fields=fields, edited=edited))
+        except ReadingError as exc:
+            return refused(exc)
+
+
+class ImagesViewedApi(APIView):
+    permission_classes = [IsRadiologist]
+
+    class ImagesViewedInputSerializer(serializers.Serializer):
+        series_id = serializers.IntegerField()
+        shown = serializers.BooleanField()
+        error = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    @extend_schema(request=ImagesViewedInputSerializer, responses={204: None},
+                   summary="The reading page reports whether its viewer could show a series")
+    def post(self, request, study_id: int):
+        study = get_object_or_404(Study, pk=study_id)
+        data = self.ImagesViewedInputSerializer(data=request.data)
+        if not data.is_valid():
+            return invalid(data)
+        try:
+            image_view_record(study=study, user=request.user, **data.validated_data)
+        except ReportFieldError as exc:
+            return refused(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class ReportSignApi(APIView):
     permission_classes = [IsRadiologist]
 
-    @extend_schema(request=ReportInputSerializer, responses={201: ReportVersionSerializer},
-                   summary="Sign the report (ends the read; stored in the archive as DICOM PDF)")
+    @extend_schema(request=ReportSignInputSerializer, responses={201: ReportVersionSerializer},
+                   summary="Sign the report (ends the read; stored in the archive as DICOM PDF). Refused (409, "
+                           "problems listed) while an AI finding is unreviewed, the images were not viewed or the "
+                           "impression contradicts the category, unless override_reason is given")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        data = ReportInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = ReportSignInputSerializer(data=request.data)
+        if not data.is_valid():
+            return invalid(data)
         fields = dict(data.validated_data)
         critical, note = fields.pop("critical"), fields.pop("critical_note", "")
+        override = fields.pop("override_reason", "")
         try:
             version = report_sign(study_id=study_id, user=request.user, fields=fields, critical=critical,
-                                  critical_note=note)
+                                  critical_note=note, override_reason=override)
         except ReadingError as exc:
             return refused(exc)
         return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)
@@ -197,20 +289,28 @@ class ReportSignApi(APIView):
 class ReportAmendApi(APIView):
     permission_classes = [IsRadiologist]
 
-    class ReportAmendInputSerializer(ReportInputSerializer):
-        reason = serializers.CharField(max_length=300)
+    class ReportAmendInputSerializer(ReportSignInputSerializer):
+        # Checked below so that a missing reason gets a sentence, not a field-error map.
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     @extend_schema(request=ReportAmendInputSerializer, responses={201: ReportVersionSerializer},
                    summary="Amend a signed report: a new version; earlier versions are kept")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
         data = self.ReportAmendInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            return invalid(data)
         fields = dict(data.validated_data)
         critical, note, reason = fields.pop("critical"), fields.pop("critical_note", ""), fields.pop("reason")
+        override = fields.pop("override_reason", "")
+        if not reason.strip():
+            return Response({"detail": "Give a reason for the amendment: say what was corrected."},
+                            status=status.HTTP_400_BAD_REQUEST)
         try:
             version = report_amend(study_id=study_id, user=request.user, fields=fields, reason=reason,
-                                   critical=critical, critical_note=note)
+                                   critical=critical, critical_note=note, override_reason=override)
+        except AmendNotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except ReadingError as exc:
             return refused(exc)
         return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)

@@ -53,4 +53,7 @@ def worklist_studies(
         studies = studies.filter(
             Q(patient_name__icontains=search) | Q(patient_id__iexact=search) | Q(accession_number__iexact=search)
         )
+    if reading_state == ReadingState.REPORTED and updated_since is None:
+        # Reported studies have left the priority order: the latest signed first.
+        return studies.order_by(F("reported_at").desc(nulls_last=True), "-pk")
     return worklist_order(studies)

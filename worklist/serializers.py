@@ -13,16 +13,22 @@ def age_in_years(birth: date | None, on: date) -> int | None:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+def full_name(user) -> str | None:
+    return (user.get_full_name() or user.username) if user is not None else None
+
+
 class StudySerializer(serializers.ModelSerializer):
     """One worklist row; the websocket pushes exactly this shape."""
 
     claimed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # People are shown by their full name; the username stays for comparisons ("mine").
+    claimed_by_name = serializers.SerializerMethodField()
     patient_age = serializers.SerializerMethodField()
 
     class Meta:
         model = Study
         fields = [
-            "id", "study_instance_uid", "accession_number",
+            "id", "study_instance_uid", "accession_number", "claimed_by_name",
             "patient_id", "patient_name", "patient_birth_date", "patient_sex", "patient_age",
             "modality", "modalities", "body_part", "study_description", "referring_physician",
             "requested_priority", "patient_location", "study_datetime", "arrived_at",
@@ -32,6 +38,9 @@ class StudySerializer(serializers.ModelSerializer):
             "escalation", "reading_queue", "reading_state", "claimed_by", "claimed_at", "updated_at",
         ]
         read_only_fields = fields
+
+    def get_claimed_by_name(self, study: Study) -> str | None:
+        return full_name(study.claimed_by)
 
     def get_patient_age(self, study: Study) -> int | None:
         on = (study.study_datetime or study.arrived_at).date()
@@ -66,11 +75,16 @@ class StudyDetailSerializer(StudySerializer):
 class AlertSerializer(serializers.ModelSerializer):
     study = StudySerializer(read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
-        fields = ["id", "kind", "message", "raised_at", "acknowledged_by", "acknowledged_at", "study"]
+        fields = ["id", "kind", "message", "raised_at", "acknowledged_by", "acknowledged_by_name", "acknowledged_at",
+                  "study"]
         read_only_fields = fields
+
+    def get_acknowledged_by_name(self, alert: Alert) -> str | None:
+        return full_name(alert.acknowledged_by)
 
 
 class UrgencyClassSerializer(serializers.ModelSerializer):

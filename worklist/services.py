@@ -109,32 +109,40 @@ def study_set_status(study_id: int, status: str, *, reason: str = "", headline: 
     return study
 
 
-def study_claim(*, study_id: int, user) -> Study:
+def study_claim(*, study_id: int, user, for_amendment: bool = False) -> Study:
     """Claim a study for reading. Exactly one of several concurrent claims wins.
 
     A conditional UPDATE does the claiming, so the database decides the race; a claim left
-    untouched past CLAIM_TIMEOUT_SECONDS has lapsed and may be taken over.
+    untouched past CLAIM_TIMEOUT_SECONDS has lapsed and may be taken over. `for_amendment` claims
+    a reported study, which stays reported, to amend it: the caller has checked who may amend
+    (reporting/amend.py).
     """
     if user.role != Role.RADIOLOGIST:
         raise StudyNotClaimable("only radiologists claim studies")
     now = timezone.now()
     lapsed = now - timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS)
     with transaction.atomic():
+        studies = Study.objects.filter(pk=study_id)
+        if for_amendment:
+            studies, state = studies.filter(reading_state=ReadingState.REPORTED), ReadingState.REPORTED
+        else:
+            studies, state = studies.exclude(reading_state=ReadingState.REPORTED), ReadingState.IN_PROGRESS
         won = (
-            Study.objects.filter(pk=study_id)
-            .exclude(reading_state=ReadingState.REPORTED)
+            studies
             .filter(Q(claimed_by__isnull=True) | Q(claimed_by=user) | Q(claim_touched_at__lt=lapsed))
             .update(
                 claimed_by=user,
                 claimed_at=now,
                 claim_touched_at=now,
-                reading_state=ReadingState.IN_PROGRESS,
+                reading_state=state,
                 updated_at=now,
             )
         )
         study = Study.objects.select_related("claimed_by").get(pk=study_id)
         if not won:
-            if study.reading_state == ReadingState.REPORTED:
+            if for_amendment and study.reading_state != ReadingState.REPORTED:
+                raise StudyNotClaimable("only a signed report can be amended")
+            if not for_amendment and study.reading_state == ReadingState.REPORTED:
                 raise StudyNotClaimable("study is already reported")
             raise StudyClaimedByOther(study.claimed_by.username if study.claimed_by else "someone else")
         study_publish_on_commit(study.pk)
@@ -151,6 +159,11 @@ def study_release(*, study_id: int, user) -> Study:
         released = query.update(
             claimed_by=None, claimed_at=None, claim_touched_at=None, reading_state=ReadingState.UNREAD, updated_at=now
         )
+        # Giving up an amendment: the study stays reported, its signed versions stand.
+        amendment = Study.objects.filter(pk=study_id, reading_state=ReadingState.REPORTED, claimed_by__isnull=False)
+        if user.role != Role.MANAGER:
+            amendment = amendment.filter(claimed_by=user)
+        amendment.update(claimed_by=None, claimed_at=None, claim_touched_at=None, updated_at=now)
         study = Study.objects.get(pk=study_id)
         if not released and study.reading_state == ReadingState.IN_PROGRESS:
             raise StudyClaimedByOther(study.claimed_by.username if study.claimed_by else "someone else")

@@ -34,28 +34,47 @@ LOCATION_ICU = "ICU (INPATIENT)"
 LOCATION_OUTPATIENT = "OUTPATIENT CLINIC"
 LOCATION_SCREENING = "SCREENING CENTRE"
 
-# (family, given, sex) with a mix of scripts; Chinese names use the
-# alphabetic=ideographic component groups as Chinese PACS do.
-_NAMES: tuple[tuple[str, str], ...] = (
-    ("Smith^John", "M"),
-    ("Jones^Mary", "F"),
-    ("Wang^Wei=王^伟", "M"),
-    ("Li^Na=李^娜", "F"),
-    ("Zhang^Min=张^敏", "F"),
-    ("Παπαδόπουλος^Γιώργος", "M"),
-    ("Οικονόμου^Ελένη", "F"),
-    ("Иванов^Сергей", "M"),
-    ("Смирнова^Анна", "F"),
-    ("Müller^Jürgen", "M"),
-    ("García^José", "M"),
-    ("Lefèvre^Amélie", "F"),
-    ("Øster^Søren", "M"),
-    ("Nowak^Łucja", "F"),
-    ("O'Brien^Siobhán", "F"),
-    ("Okonkwo^Emeka", "M"),
-    ("Tanaka^Yuki", "F"),
-    ("Kowalski^Piotr", "M"),
+# Names in a mix of scripts, drawn as a family name and a given name of one culture so that a
+# simulated department rarely gives two patients the same name (a fixed roster of 18 whole names
+# did, four times in a day). Chinese names carry the alphabetic=ideographic component groups as
+# Chinese PACS do: (alphabetic, ideographic).
+_CULTURES: tuple[dict, ...] = (
+    {"family": ["Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans"],
+     "M": ["John", "David", "Michael", "Peter"], "F": ["Mary", "Sarah", "Helen", "Emma"]},
+    {"family": [("Wang", "王"), ("Li", "李"), ("Zhang", "张"), ("Chen", "陈"), ("Liu", "刘")],
+     "M": [("Wei", "伟"), ("Qiang", "强"), ("Jun", "军")], "F": [("Na", "娜"), ("Min", "敏"), ("Fang", "芳")]},
+    {"family_by_sex": {"M": ["Παπαδόπουλος", "Οικονόμου", "Γεωργίου"], "F": ["Παπαδοπούλου", "Οικονόμου", "Γεωργίου"]},
+     "M": ["Γιώργος", "Νίκος", "Δημήτρης"], "F": ["Ελένη", "Μαρία", "Σοφία"]},
+    {"family_by_sex": {"M": ["Иванов", "Смирнов", "Кузнецов"], "F": ["Иванова", "Смирнова", "Кузнецова"]},
+     "M": ["Сергей", "Алексей", "Дмитрий"], "F": ["Анна", "Ольга", "Татьяна"]},
+    {"family": ["Müller", "Schäfer", "Weiß", "Groß"],
+     "M": ["Jürgen", "Jörg", "Stefan"], "F": ["Käthe", "Anja", "Sabine"]},
+    {"family": ["García", "Fernández", "Núñez", "Muñoz"],
+     "M": ["José", "Ángel", "Raúl"], "F": ["María", "Lucía", "Inés"]},
+    {"family": ["Lefèvre", "Dubois", "Girard", "Moreau"],
+     "M": ["François", "Jérôme", "Luc"], "F": ["Amélie", "Hélène", "Zoé"]},
+    {"family": ["Øster", "Sørensen", "Nielsen", "Jørgensen"],
+     "M": ["Søren", "Mads", "Lars"], "F": ["Bodil", "Signe", "Astrid"]},
+    {"family_by_sex": {"M": ["Nowak", "Kowalski", "Wiśniewski"], "F": ["Nowak", "Kowalska", "Wiśniewska"]},
+     "M": ["Piotr", "Łukasz", "Paweł"], "F": ["Łucja", "Agnieszka", "Małgorzata"]},
+    {"family": ["O'Brien", "Murphy", "Ó Súilleabháin", "Kelly"], "M": ["Seán", "Cian", "Pádraig"],
+     "F": ["Siobhán", "Aoife", "Niamh"]},
+    {"family": ["Okonkwo", "Adeyemi", "Okafor", "Balogun"],
+     "M": ["Emeka", "Chinedu", "Tunde"], "F": ["Ngozi", "Adaeze", "Funmi"]},
+    {"family": ["Tanaka", "Suzuki", "Sato", "Takahashi"],
+     "M": ["Hiroshi", "Kenji", "Takeshi"], "F": ["Yuki", "Aiko", "Haruka"]},
 )
+
+
+def patient_name(rng: np.random.Generator, sex: str) -> str:
+    """A DICOM person name (Family^Given, with an ideographic group where the culture has one)."""
+    culture = _CULTURES[int(rng.integers(len(_CULTURES)))]
+    families = culture["family_by_sex"][sex] if "family_by_sex" in culture else culture["family"]
+    family = families[int(rng.integers(len(families)))]
+    given = culture[sex][int(rng.integers(len(culture[sex])))]
+    if isinstance(family, tuple):
+        return f"{family[0]}^{given[0]}={family[1]}^{given[1]}"
+    return f"{family}^{given}"
 
 
 @dataclass(frozen=True)
@@ -91,8 +110,11 @@ def uid_factory(kind: str, seed: int, salt: str = "") -> callable:
 def make_patient(rng: np.random.Generator, study_date: dt.date, *, sex: str | None = None,
                  age_range: tuple[int, int] = (40, 85)) -> Patient:
     """A patient with a name from a mixed-script roster; sex can be forced (mammography, prostate)."""
-    candidates = [n for n in _NAMES if sex is None or n[1] == sex]
-    name, psex = candidates[int(rng.integers(len(candidates)))]
+    # One draw from the study's generator, as the old roster pick took: the images drawn after it
+    # stay the same for a seed.
+    names = np.random.default_rng(int(rng.integers(2**31)))
+    psex = sex or ("M", "F")[int(names.integers(2))]
+    name = patient_name(names, psex)
     age = int(rng.integers(age_range[0], age_range[1] + 1))
     birth = study_date - dt.timedelta(days=int(age * 365.25 + rng.integers(0, 365)))
     return Patient(

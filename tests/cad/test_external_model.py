@@ -77,7 +77,8 @@ def test_a_manifest_model_loads_and_its_findings_land(orthanc, settings, tmp_pat
     assert run.category == "lungrads:4A"  # a 12 mm solid finding at baseline
     study.refresh_from_db()
     assert study.ai_headline == run.headline
-    assert run.headline.startswith("1 nodule, largest 1") and run.headline.endswith(" mm solid, Lung-RADS 4A")
+    assert run.headline.startswith("1 nodule, largest 1")
+    assert run.headline.endswith(" mm mean diameter (Lung-RADS v2022) solid, Lung-RADS 4A")
     # Its SR went into the same study.
     series = get_json(f"studies/{orthanc_study}")["Series"]
     modalities = {get_json(f"series/{s}")["MainDicomTags"].get("Modality") for s in series}

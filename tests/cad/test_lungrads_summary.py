@@ -16,10 +16,10 @@ def test_no_findings_is_lung_rads_1():
 def test_the_largest_solid_nodule_sets_the_category_and_the_headline():
     category, headline = lungrads_summary([nodule(4.0), nodule(11.2), nodule(7.0, "ground_glass")])
     assert category == "lungrads:4A"
-    assert headline == "3 nodules, largest 11 mm solid, Lung-RADS 4A"
+    assert headline == "3 nodules, largest 11.2 mm mean diameter (Lung-RADS v2022) solid, Lung-RADS 4A"
 
 
 def test_a_part_solid_nodule_with_a_large_solid_part_is_4b():
     category, headline = lungrads_summary([nodule(14.0, "part_solid", solid=8.5)])
     assert category == "lungrads:4B"
-    assert headline == "1 nodule, largest 14 mm part-solid, Lung-RADS 4B"
+    assert headline == "1 nodule, largest 14.0 mm mean diameter (Lung-RADS v2022) part-solid, Lung-RADS 4B"

@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import Role
 from clinician.services import referrer_link
+from tests.support.reading import images_viewed
 from tests.ui.conftest import browser, login  # noqa: F401  (re-exported fixtures)
 from tests.worklist.factories import make_study
 from worklist.models import ReadingState
@@ -48,6 +49,7 @@ def study_b(clinician_b):
 
 def sign(study, radiologist, *, critical: bool = False, note: str = "", impression: str = "Pneumothorax."):
     study_claim(study_id=study.pk, user=radiologist)
+    images_viewed(study, radiologist)
     version = report_sign(study_id=study.pk, user=radiologist,
                           fields={"findings_text": "Left apical pneumothorax.", "impression": impression,
                                   "recommendation": "Chest drain."},

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.clinician.conftest import make_patient_study
 from tests.integration.helpers import session_cookie
+from tests.support.reading import images_viewed
 from tests.ui.conftest import screenshot
 from worklist.models import CriticalResult
 from worklist.reading import report_sign
@@ -37,6 +38,7 @@ def test_a_clinician_follows_a_study_to_its_signed_report_and_acknowledges_the_c
     study = make_patient_study(patient_id="PUI-1", patient_name="Müller^Anna", accession_number="ACC-UI-7",
                                referring_physician="HADDAD^SAMIR^^DR")
     study_claim(study_id=study.pk, user=radiologist)
+    images_viewed(study, radiologist)  # the signing guard asks that the reader saw the images
 
     clinician = login(clinician_a)
     clinician.goto(web_server.url + "/clinician/")

@@ -5,8 +5,10 @@ import random
 
 import numpy as np
 import pytest
+from pydicom.dataset import Dataset
 from pydicom.uid import RLELossless
 
+from archive.decoding import frame_attribute, split_frames
 from archive.imaging import (
     ImagingUnsupported,
     check_displayable,
@@ -15,7 +17,9 @@ from archive.imaging import (
     gzip_bytes,
     order_slices,
     output_dtype,
+    rescale_frame,
 )
+from archive.volumes import volume_from_datasets
 from tests.imaging.helpers import ct_series, ct_slice, planes_to_array
 
 
@@ -112,17 +116,85 @@ def test_a_slice_of_another_size_is_refused():
         decode_slice(ds, dtype="int16", rows=6, columns=8)
 
 
-def test_compressed_and_multi_frame_images_are_refused_with_a_reason():
+def test_compressed_slices_decode_like_uncompressed_ones():
     ds = ct_series(1, shape=(8, 8))[0]
     ds.compress(RLELossless, encoding_plugin="pydicom")
-    with pytest.raises(ImagingUnsupported, match="compressed images \\(RLE Lossless\\)"):
-        decode_slice(ds, dtype="int16", rows=8, columns=8)
-    with pytest.raises(ImagingUnsupported, match="multi-frame images \\(3 frames"):
-        check_displayable(transfer_syntax=None, frames=3, samples_per_pixel=1, bits_allocated=16, photometric=None)
-    with pytest.raises(ImagingUnsupported, match="colour"):
-        check_displayable(transfer_syntax=None, frames=1, samples_per_pixel=3, bits_allocated=8, photometric="RGB")
-    check_displayable(transfer_syntax="1.2.840.10008.1.2.1", frames=1, samples_per_pixel=1, bits_allocated=16,
-                      photometric="MONOCHROME1")
+    assert decode_slice(ds, dtype="int16", rows=8, columns=8).tolist() == [[1000 - 1024] * 8] * 8
+
+
+def test_objects_that_are_not_images_are_named_for_what_they_are():
+    with pytest.raises(ImagingUnsupported, match="a structured report \\(SR\\), not images"):
+        check_displayable(bits_allocated=None, modality="SR")
+    with pytest.raises(ImagingUnsupported, match="an ECG waveform"):
+        check_displayable(bits_allocated=None, modality="ECG")
+    with pytest.raises(ImagingUnsupported, match="32-bit"):
+        check_displayable(bits_allocated=32, modality="CT")
+    check_displayable(bits_allocated=16, modality="MG")
+
+
+def enhanced_ct(frames: int = 3) -> Dataset:
+    """A multi-frame CT whose frames carry their own position and rescale in functional groups."""
+    ds = ct_series(1, shape=(4, 5))[0]
+    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "RescaleSlope",
+                    "RescaleIntercept"):
+        delattr(ds, keyword)
+    ds.NumberOfFrames = frames
+    shared = Dataset()
+    shared.PlaneOrientationSequence = [Dataset()]
+    shared.PlaneOrientationSequence[0].ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    shared.PixelMeasuresSequence = [Dataset()]
+    shared.PixelMeasuresSequence[0].PixelSpacing = [0.5, 0.6]
+    shared.PixelMeasuresSequence[0].SliceThickness = 1
+    ds.SharedFunctionalGroupsSequence = [shared]
+    ds.PerFrameFunctionalGroupsSequence = []
+    for k in range(frames):
+        item = Dataset()
+        item.PlanePositionSequence = [Dataset()]
+        item.PlanePositionSequence[0].ImagePositionPatient = [0, 0, 10.0 + 2 * k]
+        item.PixelValueTransformationSequence = [Dataset()]
+        item.PixelValueTransformationSequence[0].RescaleSlope = 1
+        item.PixelValueTransformationSequence[0].RescaleIntercept = -1000 - k
+        ds.PerFrameFunctionalGroupsSequence.append(item)
+    ds.PixelData = np.stack([np.full((4, 5), 100 * k, "<u2") for k in range(frames)]).tobytes()
+    return ds
+
+
+def test_a_multi_frame_image_splits_into_slices_with_each_frames_geometry_and_rescale():
+    frames = split_frames(enhanced_ct(3))
+    assert [list(map(float, f.ImagePositionPatient)) for f in frames] == [[0, 0, 10], [0, 0, 12], [0, 0, 14]]
+    assert [float(f.PixelSpacing[1]) for f in frames] == [0.6] * 3
+    volume = volume_from_datasets([enhanced_ct(3)])
+    assert volume.spacing == (2.0, 0.5, 0.6)
+    assert volume.hu[:, 0, 0].tolist() == [-1000, 100 - 1001, 200 - 1002]
+
+
+def test_a_frames_own_rescale_is_applied_for_the_viewer():
+    ds = enhanced_ct(3)
+    stored = np.full((4, 5), 200, np.uint16)
+    assert rescale_frame(ds, stored, frame=2, dtype="int16")[0, 0] == 200 - 1002
+    assert frame_attribute({"SharedFunctionalGroupsSequence": [{"PixelMeasuresSequence": [
+        {"PixelSpacing": "0.5\\0.6"}]}]}, 0, "PixelSpacing") == "0.5\\0.6"  # Orthanc's JSON reads alike
+
+
+def test_palette_and_rgb_images_become_8_bit_rgb():
+    ds = ct_series(1, shape=(2, 2))[0]
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.RedPaletteColorLookupTableDescriptor = [4, 0, 8]
+    ds.GreenPaletteColorLookupTableDescriptor = [4, 0, 8]
+    ds.BluePaletteColorLookupTableDescriptor = [4, 0, 8]
+    ds.RedPaletteColorLookupTableData = bytes([0, 255, 0, 10])
+    ds.GreenPaletteColorLookupTableData = bytes([0, 0, 255, 20])
+    ds.BluePaletteColorLookupTableData = bytes([0, 0, 0, 30])
+    rgb = rescale_frame(ds, np.array([[0, 1], [2, 3]], np.uint8), frame=0, dtype="rgb8")
+    assert rgb.dtype == np.uint8
+    assert rgb.tolist() == [[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [10, 20, 30]]]
+    ds = ct_series(1, shape=(2, 2))[0]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.BitsStored = 3, "RGB", 16
+    wide = np.array([[[65535, 0, 256]] * 2] * 2, np.uint16)
+    assert rescale_frame(ds, wide, frame=0, dtype="rgb8")[0, 0].tolist() == [255, 0, 1]
+    assert len(encode_planes([np.zeros((2, 2, 3), np.uint8)])) == 2 * 2 * 3
 
 
 def test_byte_planes_round_trip_through_gzip():

@@ -2,12 +2,21 @@
 
 import random
 
+import highdicom as hd
 import numpy as np
 import pytest
+from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from archive.imaging import order_slices
-from archive.overlays import PALETTE, decode_segmentation, overlay_for_slices, rle_decode, rle_encode
+from archive.overlays import (
+    PALETTE,
+    decode_segmentation,
+    overlay_for_slices,
+    rle_decode,
+    rle_encode,
+    segment_colour,
+)
 from inference.synthetic.prostate_mri import prostate_masks
 from tests.imaging.seg_helpers import prostate_seg, prostate_t2, segment
 
@@ -76,6 +85,22 @@ def test_segment_colours_come_from_the_seg_or_a_fixed_palette(prostate):
     assert tz.colour == (64, 224, 208)  # turquoise
     assert pz.colour == PALETTE[1]  # segment 2
     assert tz.property_code == "SCT:399384005" and tz.algorithm_type == "AUTOMATIC"
+
+
+def test_the_prostate_zones_get_their_recommended_colours_even_out_of_gamut():
+    # The project's own prostate SEG: PZ green, TZ blue (a CIELab blue just outside sRGB), lesion red.
+    from inference.cad.prostate.seg import COLOURS, PZ_SEGMENT, TZ_SEGMENT
+
+    item = Dataset()
+    colours = {}
+    for key, number in ((PZ_SEGMENT, 1), (TZ_SEGMENT, 2), ("lesion", 3)):
+        item.RecommendedDisplayCIELabValue = list(hd.color.CIELabColor(*COLOURS[key]).value)
+        colours[key], source = segment_colour(item, number)
+        assert source == "recommended"
+    (pr, pg, pb), (tr, tg, tb), (lr, lg, lb) = colours[PZ_SEGMENT], colours[TZ_SEGMENT], colours["lesion"]
+    assert pg > pr and pg > pb  # green
+    assert tb > tr and tb > tg  # blue
+    assert lr > lg and lr > lb  # red
 
 
 def test_a_seg_over_other_images_is_not_offered_and_one_on_another_grid_is_explained(prostate):

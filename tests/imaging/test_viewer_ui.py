@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 from pydicom.uid import RLELossless
@@ -179,5 +180,64 @@ def test_the_viewer_drags_zooms_resets_and_switches_series(login, web_server, or
     switcher.select_option(str(by_number[2].pk))
     expect(page.locator(".viewer-slice")).to_have_text("Slice 1/3")
     expect(page.locator(".viewer")).to_have_attribute("data-ready", "1")
+    # A compressed series (RLE here; every syntax in test_transfer_syntaxes) is decoded by the server.
     switcher.select_option(str(by_number[3].pk))
-    expect(page.locator(".viewer-message")).to_contain_text("compressed images (RLE Lossless)")
+    expect(page.locator(".viewer-slice")).to_have_text("Slice 1/2")
+    expect(page.locator(".viewer")).to_have_attribute("data-ready", "1")
+
+
+def test_the_viewer_names_slices_it_cannot_show_and_shows_the_rest_and_colour(login, web_server, orthanc,
+                                                                              radiologist):
+    datasets = ct_series(24, shape=(64, 64))
+    for k in (4, 11, 19):  # slices 5, 12 and 20 in reading order (the series runs head first)
+        datasets[k].PixelData = datasets[k].PixelData[:100]
+    colour = ct_series(1, shape=(64, 64), study_uid=datasets[0].StudyInstanceUID)[0]
+    colour.SeriesNumber, colour.SeriesDescription, colour.Modality = 2, "Doppler", "US"
+    colour.SamplesPerPixel, colour.PhotometricInterpretation, colour.PlanarConfiguration = 3, "RGB", 0
+    colour.BitsAllocated, colour.BitsStored, colour.HighBit = 8, 8, 7
+    colour.PixelData = np.tile(np.array([220, 30, 30], np.uint8), (64, 64, 1)).tobytes()  # all red
+    study, series = archive(datasets + [colour])
+
+    page = login(radiologist)
+    open_harness(page, web_server.url, study.pk, series.pk)
+    assert page.evaluate("() => window.viewerLoaded") == "ok"
+    viewer = page.locator(".viewer")
+    expect(viewer).to_have_attribute("data-loaded", "24")
+    expect(viewer).to_have_attribute("data-failed-slices", "5,12,20")
+    expect(page.locator(".viewer-failed")).to_have_text("3 of 24 slices could not be shown: 5, 12, 20")
+    page.evaluate("() => window.viewer.setSlice(4)")
+    expect(page.locator(".viewer-message")).to_contain_text("Slice 5 could not be shown:")
+    expect(viewer).to_have_attribute("data-slice-failed", "1")
+    page.evaluate("() => window.viewer.setSlice(5)")
+    drawn(page)
+    expect(page.locator(".viewer-message")).to_have_text("")
+    assert page.evaluate(CANVAS_COUNTS)["lit"] > 0
+
+    page.locator(".viewer-series").select_option(str(study.series.get(series_number=2).pk))
+    drawn(page)
+    expect(page.locator(".viewer-window")).to_have_text("Colour")
+    expect(page.locator(".viewer-failed")).to_have_text("")
+    red = page.evaluate("""() => {
+      const c = document.querySelector(".viewer-canvas");
+      const d = c.getContext("2d").getImageData(c.width / 2, c.height / 2, 1, 1).data;
+      return [d[0], d[1], d[2]];
+    }""")
+    assert red == [220, 30, 30]
+
+
+def test_mammography_gets_its_own_windows_not_ct_presets_or_a_us_label(login, web_server, orthanc, radiologist):
+    views = ct_series(1, shape=(64, 48), intercept=0)
+    for ds in views:
+        ds.Modality, ds.SeriesDescription, ds.RescaleType = "MG", "L CC", "US"  # US: unspecified
+        ds.WindowCenter, ds.WindowWidth = 1900, 2600
+    study, series = archive(views)
+
+    page = login(radiologist)
+    open_harness(page, web_server.url, study.pk, series.pk)
+    assert page.evaluate("() => window.viewerLoaded") == "ok"
+    drawn(page)
+    expect(page.locator(".viewer-preset")).to_have_text(["Header window", "Full range"])
+    expect(page.locator(".viewer-ov-tl")).to_have_text("MG · L CC")
+    expect(page.locator(".viewer-window")).to_have_text("WL 1900 / WW 2600")
+    page.get_by_role("button", name="Full range").click()
+    expect(page.locator(".viewer-window")).to_have_text("WL 1000 / WW 1")

@@ -9,6 +9,7 @@ from django.conf import settings
 from archive import orthanc as archive
 from tests.support.dicom import c_store, tiny_ct_study
 from tests.support.processes import wait_until
+from tests.support.reading import images_viewed
 from worklist.models import ReportVersion, Study
 from worklist.reading import report_amend, report_sign
 from worklist.services import study_claim
@@ -23,6 +24,7 @@ def test_signed_and_amended_reports_are_stored_in_orthanc(orthanc, celery_worker
     study = wait_until(lambda: Study.objects.filter(accession_number="ACC-REPORT", status="no_ai").first(),
                        timeout=30, what="the study")
     study_claim(study_id=study.pk, user=radiologist)
+    images_viewed(study, radiologist)
     fields = {"impression": "No nodule.", "lungrads_category": "1"}
     first = report_sign(study_id=study.pk, user=radiologist, fields=fields)
     second = report_amend(study_id=study.pk, user=radiologist, fields={**fields, "impression": "No nodule. Emphysema."},

@@ -53,8 +53,10 @@ def _serve(route, study_id, html, api_body):
     url = route.request.url
     if url.endswith("/study"):
         route.fulfill(status=200, content_type="text/html", body=html)
-    elif re.search(r"/frontend/priors(\.[0-9a-f]+)?\.js$", url):  # hashed by the static storage
-        route.fulfill(status=200, content_type="text/javascript", body=SCRIPT.read_text())
+    elif script := re.search(r"/frontend/([a-z-]+)(\.[0-9a-f]+)?\.js$", url):  # hashed by the static storage
+        # priors.js and the modules it imports (api.js), from the source tree.
+        route.fulfill(status=200, content_type="text/javascript",
+                      body=(SCRIPT.parent / f"{script.group(1)}.js").read_text())
     elif url.endswith(f"/api/studies/{study_id}/priors/"):
         route.fulfill(status=200, content_type="application/json", body=json.dumps(api_body))
     else:

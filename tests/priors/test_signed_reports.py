@@ -6,6 +6,7 @@ import pytest
 
 from priors.models import PriorReport
 from priors.selectors import study_prior_reports
+from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import Report, ReportVersion
 
@@ -75,6 +76,7 @@ def test_the_reports_this_application_signs_are_mined_to_what_the_reader_chose(a
     study = make_study(modality="MG", body_part="BREAST", study_description="MAMMOGRAPHY DIAGNOSTIC BILATERAL")
     client = api_as(radiologist)
     assert client.post(f"/api/studies/{study.pk}/claim/").status_code == 200
+    images_viewed(study, radiologist)
     response = client.post(f"/api/studies/{study.pk}/report/sign/", {
         "findings_text": "Left breast: grouped amorphous calcifications. No mass.", "impression": "As below.",
         "birads_category": category, "breast_composition": composition}, format="json")

@@ -27,6 +27,9 @@ ACCESS = {
     "api-worklist": WORKLIST, "api-study": WORKLIST, "api-study-claim": {R}, "api-study-release": WORKLIST,
     "api-findings": WORKLIST, "api-finding-review": {R}, "api-first-read": {R},
     "api-report": WORKLIST, "api-report-sign": {R}, "api-report-amend": {R}, "api-report-pdf": WORKLIST,
+    "api-report-draft": {R}, "api-report-history": WORKLIST, "api-report-amendment": {R},
+    "api-radiologist-supervisor": {M}, "api-reader-findings": {R}, "api-reader-finding": {R},
+    "api-report-preview": {R}, "api-images-viewed": {R},
     "api-study-assign": {M}, "api-me": {R, M, C, IF}, "api-radiologists": WORKLIST, "api-alerts": WORKLIST,
     "api-alert-ack": WORKLIST, "api-urgency-classes": WORKLIST, "api-urgency-class": {M}, "api-orders-hl7": {M, IF},
     "api-ageing-policy": WORKLIST,  # GET; PATCH is manager-only (tests/triage/test_worklist_ageing.py)

@@ -156,3 +156,15 @@ def test_dciodvfy_reports_no_errors(any_study, tmp_path):
         result = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
         errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")]
         assert not errors, (any_study.kind, ds.SeriesDescription, errors)
+
+
+def test_a_simulated_day_rarely_gives_two_patients_the_same_name():
+    import datetime as dt
+
+    import numpy as np
+
+    from inference.synthetic.headers import make_patient
+
+    women = [make_patient(np.random.default_rng(seed), dt.date(2024, 1, 1), sex="F").name for seed in range(40)]
+    assert len(set(women)) >= 30  # a fixed roster of 9 women's names gave at most 9
+    assert all("^" in name for name in women)

@@ -57,9 +57,9 @@ def test_a_radiologist_reads_and_signs_a_study_that_rose_with_its_ai_result(
         rows.nth(0).click()
         reader.wait_for_url("**/studies/*/")
         study = Study.objects.get(accession_number=chest_accession)
-        # The colleague's worklist shows the claim live.
+        # The colleague's worklist shows the claim live, with the reader's name (not her username).
         expect(colleague.locator(f"#worklist-body tr[data-study-id='{study.pk}'] .state")).to_contain_text(
-            "rosa", timeout=15_000)
+            "in progress (Rosa)", timeout=15_000)
 
         slice_label = reader.locator(".viewer-slice")
         expect(slice_label).to_contain_text("/60", timeout=20_000)
@@ -81,7 +81,8 @@ def test_a_radiologist_reads_and_signs_a_study_that_rose_with_its_ai_result(
         form = reader.locator("#report-form")
         expect(form.locator("select[name=lungrads_category]")).to_have_value("4B")
         expect(form.locator("textarea[name=impression]")).to_have_value(re.compile("Lung-RADS 4B"))
-        expect(form.locator("textarea[name=findings_text]")).to_have_value(re.compile("17 mm solid"))
+        expect(form.locator("textarea[name=findings_text]")).to_have_value(
+            re.compile(re.escape("17.0 mm mean diameter (Lung-RADS v2022) solid")))
         screenshot(reader, "study-reading")
         reader.locator("#sign").click()
         expect(reader.locator("#study-banner")).to_have_text("Report signed.")

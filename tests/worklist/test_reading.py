@@ -3,6 +3,7 @@
 import pytest
 
 from inference.models import AnalysisRun, AnalysisStatus
+from tests.support.reading import images_viewed, ready_to_sign
 from tests.worklist.factories import make_study
 from worklist.models import CriticalResult, FindingReview, ReadingState, Study
 from worklist.reading import NotYourRead, ReadingError, report_prefill, report_sign
@@ -18,7 +19,7 @@ LUNG_FINDINGS = {"findings": [
 
 @pytest.fixture
 def analysed_ct():
-    study = make_study(study_description="CT CHEST LOW DOSE")
+    study = make_study(study_description="CT CHEST LOW DOSE", status="analysed")
     run = AnalysisRun.objects.create(study=study, model_name="lung_nodule", model_version="1",
                                      status=AnalysisStatus.DONE, category="lungrads:4A", suspicion=0.94,
                                      result=LUNG_FINDINGS)
@@ -56,9 +57,16 @@ def test_an_edit_changes_size_and_type_and_a_missed_finding_can_be_added(api_as,
     added = client.post(f"/api/studies/{study.pk}/findings/",
                         {"centre_mm": [1, 2, 3], "diameter_mm": 7, "finding_type": "ground_glass"}, format="json")
     assert added.status_code == 201 and added.json()["source"] == "reader"
-    draft = report_prefill(Study.objects.get(pk=study.pk))
+    draft = report_prefill(Study.objects.get(pk=study.pk), radiologist)
+    # Finding 1 is not reviewed and the images not viewed: the rules' suggestion, no category yet.
+    assert draft["lungrads_suggested"] == "4B" and draft["lungrads_category"] == ""
+    assert draft["notes"] == ["1 AI finding is not reviewed yet.", "The images have not been viewed yet."]
+    client.post(f"/api/studies/{study.pk}/findings/ai-{run.pk}-1/review/", {"decision": "rejected"})
+    images_viewed(study, radiologist)
+    draft = report_prefill(Study.objects.get(pk=study.pk), radiologist)
     assert draft["lungrads_category"] == "4B"  # the edited 16 mm solid nodule drives it
-    assert "16 mm solid" in draft["findings_text"] and "ground-glass" in draft["findings_text"]
+    assert "16.0 mm mean diameter (Lung-RADS v2022) solid nodule" in draft["findings_text"]
+    assert "7.0 mm mean diameter (Lung-RADS v2022) ground-glass nodule" in draft["findings_text"]
 
 
 def test_second_readers_see_marks_only_after_their_first_read(api_as, make_user, analysed_ct):
@@ -78,6 +86,8 @@ def test_the_report_is_prefilled_from_accepted_findings(api_as, radiologist, ana
     client = api_as(radiologist)
     client.post(f"/api/studies/{study.pk}/claim/")
     client.post(f"/api/studies/{study.pk}/findings/ai-{run.pk}-0/review/", {"decision": "accepted"})
+    client.post(f"/api/studies/{study.pk}/findings/ai-{run.pk}-1/review/", {"decision": "rejected"})
+    images_viewed(study, radiologist)
     draft = client.get(f"/api/studies/{study.pk}/report/").json()["draft"]
     assert draft["template"] == "lungrads" and draft["lungrads_category"] == "4A"
     assert "3 months" in draft["recommendation"]
@@ -95,6 +105,7 @@ def test_signing_ends_the_read_and_an_amendment_keeps_the_first_version(api_as, 
     study, _ = analysed_ct
     client = api_as(radiologist)
     client.post(f"/api/studies/{study.pk}/claim/")
+    ready_to_sign(study, radiologist)
     assert client.post(f"/api/studies/{study.pk}/report/sign/", {"impression": ""}).status_code == 400
     assert client.post(f"/api/studies/{study.pk}/report/sign/",
                        sign_payload(lungrads_category="9")).status_code == 409
@@ -119,6 +130,7 @@ def test_signing_ends_the_read_and_an_amendment_keeps_the_first_version(api_as, 
 def test_signing_with_a_critical_flag_needs_a_note(radiologist, analysed_ct):
     study, _ = analysed_ct
     study_claim(study_id=study.pk, user=radiologist)
+    ready_to_sign(study, radiologist)
     with pytest.raises(ReadingError, match="needs a note"):
         report_sign(study_id=study.pk, user=radiologist, fields=sign_payload(), critical=True)
     assert not Study.objects.get(pk=study.pk).reported_at  # nothing half-signed
@@ -141,16 +153,16 @@ def test_key_images_must_be_slices_of_the_study(api_as, radiologist, analysed_ct
                                     modality="CT", instance_count=10)
     client = api_as(radiologist)
     client.post(f"/api/studies/{study.pk}/claim/")
+    ready_to_sign(study, radiologist)
     refused = client.post(f"/api/studies/{study.pk}/report/sign/",
                           sign_payload(key_images=[{"series_id": foreign.pk, "instance_id": "abc"}]), format="json")
     assert refused.status_code == 409 and "this study" in refused.json()["detail"]
-    signed = client.post(f"/api/studies/{study.pk}/report/sign/",
-                         sign_payload(key_images=[{"series_id": series.pk, "instance_id": "abc-123", "label": "s4"}]),
-                         format="json")
-    assert signed.status_code == 201
-    assert signed.json()["fields"]["key_images"] == [
-        {"series_id": series.pk, "series_instance_uid": "1.2.3.4", "instance_id": "abc-123", "sop_instance_uid": "",
-         "label": "s4"}]
+    # An instance the archive cannot confirm as a slice of this series is refused too (the accepted
+    # case, against a real Orthanc: tests/reporting/test_key_images.py).
+    unchecked = client.post(f"/api/studies/{study.pk}/report/sign/",
+                            sign_payload(key_images=[{"series_id": series.pk, "instance_id": "abc-123"}]),
+                            format="json")
+    assert unchecked.status_code == 409 and "key image" in unchecked.json()["detail"]
 
 
 def test_managers_reassign_to_radiologists_only(api_as, manager, radiologist, clinician, analysed_ct):

@@ -7,10 +7,11 @@ The AI result is a fixture of the prostate model's output shape (synthetic value
 import pytest
 
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.report_types import report_type
+from tests.support.reading import all_findings_reviewed, images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import ReportVersion, Study
 from worklist.reading import ReadingError, report_prefill, report_sign, report_template
-from worklist.report_pdf import assessment_summary
 from worklist.services import study_claim
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,8 @@ PROSTATE_RESULT = {
 
 
 def prostate_mri(result=PROSTATE_RESULT, **fields):
-    values = {"modality": "MR", "body_part": "PROSTATE", "study_description": "MRI PROSTATE", **fields}
+    values = {"modality": "MR", "body_part": "PROSTATE", "study_description": "MRI PROSTATE", "status": "analysed",
+              **fields}
     study = make_study(**values)
     run = AnalysisRun.objects.create(study=study, model_name="prostate", model_version="1",
                                      status=AnalysisStatus.DONE, suspicion=0.82, result=result)
@@ -40,6 +42,7 @@ def reading(api_as, radiologist):
     study, run = prostate_mri()
     client = api_as(radiologist)
     assert client.post(f"/api/studies/{study.pk}/claim/").status_code == 200
+    images_viewed(study, radiologist)
     return study, run, client
 
 
@@ -74,7 +77,8 @@ def test_prostate_findings_carry_zone_and_site(reading):
     study, _, client = reading
     first = client.get(f"/api/studies/{study.pk}/findings/").json()[0]
     assert first["zone"] == "pz" and first["location"] == "left mid PZ posterolateral"
-    assert first["label"] == "12.4 mm lesion, left mid PZ posterolateral" and first["centre_mm"] == [-12.0, 28.0, -40.0]
+    assert first["label"] == "12.4 mm long axis (PI-RADS v2.1) lesion, left mid PZ posterolateral"
+    assert first["centre_mm"] == [-12.0, 28.0, -40.0]
 
 
 def test_the_draft_lists_accepted_lesions_with_volume_psa_and_density(reading):
@@ -86,16 +90,16 @@ def test_the_draft_lists_accepted_lesions_with_volume_psa_and_density(reading):
     assert (draft["gland_volume_ml"], draft["psa_ng_ml"], draft["psa_density"]) == (40.0, 6.0, 0.15)
     assert draft["pirads_lesions"] == [{"key": f"ai-{run.pk}-0", "zone": "pz", "location": "left mid PZ posterolateral",
                                         "diameter_mm": 12.4, "t2": None, "dwi": None, "dce": None}]
+    # Volume and PSA are said once, in the assessment block, not again in the findings.
     assert draft["findings_text"].splitlines() == [
-        "Prostate: gland volume 40 ml; PSA 6 ng/ml; PSA density 0.15 ng/ml/ml.",
-        "- Lesion 1: 12.4 mm, peripheral zone, left mid PZ posterolateral"]
+        "- Lesion 1: 12.4 mm long axis (PI-RADS v2.1), peripheral zone, left mid PZ posterolateral"]
 
 
 def test_without_psa_there_is_no_density_and_without_lesions_the_draft_says_pirads_1(api_as, radiologist):
-    study, _ = prostate_mri(result={**PROSTATE_RESULT, "psa_ng_ml": None, "psa_density": None})
-    draft = report_prefill(study)  # nothing accepted
+    study, _ = prostate_mri(result={**PROSTATE_RESULT, "findings": [], "psa_ng_ml": None, "psa_density": None})
+    draft = report_prefill(study)  # the AI found nothing
     assert draft["psa_ng_ml"] is None and draft["psa_density"] is None and draft["pirads_lesions"] == []
-    assert draft["findings_text"].splitlines() == ["Prostate: gland volume 40 ml.", "- No focal lesion."]
+    assert draft["findings_text"].splitlines() == ["- No focal lesion."]
     assert draft["impression"] == "PI-RADS 1: no focal lesion."
 
 
@@ -107,7 +111,8 @@ def test_a_reader_adds_a_lesion_by_zone_and_site(reading):
     added = client.post(url, {"diameter_mm": 8, "finding_type": "lesion", "zone": "tz",
                               "location": "left apex TZ anterior"}, format="json")
     assert added.status_code == 201
-    assert added.json()["zone"] == "tz" and added.json()["label"] == "8 mm lesion, left apex TZ anterior"
+    assert added.json()["zone"] == "tz"
+    assert added.json()["label"] == "8.0 mm long axis (PI-RADS v2.1) lesion, left apex TZ anterior"
     lesions = report_prefill(study)["pirads_lesions"]
     assert [(entry["zone"], entry["location"]) for entry in lesions] == [("tz", "left apex TZ anterior")]
 
@@ -137,8 +142,9 @@ def test_signing_refuses_an_impossible_psa_or_volume(radiologist):
         report_sign(study_id=study.pk, user=radiologist, fields=payload(gland_volume_ml=0))
 
 
-def test_the_category_is_computed_from_the_scores_not_taken_from_the_client(reading):
+def test_the_category_is_computed_from_the_scores_not_taken_from_the_client(reading, radiologist):
     study, _, client = reading
+    all_findings_reviewed(study, radiologist)
     sign = f"/api/studies/{study.pk}/report/sign/"
     lesions = [lesion(), lesion(zone="tz", location="right base TZ anterior", diameter_mm=9, t2=2, dwi=4, dce="-")]
     signed = client.post(sign, payload(lesions, pirads_category="2"), format="json")
@@ -152,15 +158,17 @@ def test_the_category_is_computed_from_the_scores_not_taken_from_the_client(read
     assert text[start:start + 6] == [
         "ASSESSMENT (PI-RADS v2.1)",
         "Prostate: gland volume 40 ml; PSA 6 ng/ml; PSA density 0.15 ng/ml/ml.",
-        "Lesion 1 (12.4 mm, peripheral zone, left mid PZ posterolateral): T2W 4, DWI 3, DCE positive -> PI-RADS 4",
-        "Lesion 2 (9 mm, transition zone, right base TZ anterior): T2W 2, DWI 4, DCE negative -> PI-RADS 3",
+        "Lesion 1 (12.4 mm long axis, peripheral zone, left mid PZ posterolateral): T2W 4, DWI 3, DCE positive -> "
+        "PI-RADS 4",
+        "Lesion 2 (9.0 mm long axis, transition zone, right base TZ anterior): T2W 2, DWI 4, DCE negative -> PI-RADS 3",
         "Overall PI-RADS v2.1 assessment category: 4 – High (clinically significant cancer is likely to be present).",
         "Biopsy should be considered.",
     ]
 
 
-def test_an_amendment_rescores_and_the_pdf_shows_the_lesion_table(reading):
+def test_an_amendment_rescores_and_the_pdf_shows_the_assessment(reading, radiologist):
     study, _, client = reading
+    all_findings_reviewed(study, radiologist)
     assert client.post(f"/api/studies/{study.pk}/report/sign/", payload(), format="json").status_code == 201
     amend = f"/api/studies/{study.pk}/report/amend/"
     bad = client.post(amend, payload([lesion(dwi=7)], reason="rescored"), format="json")
@@ -170,10 +178,11 @@ def test_an_amendment_rescores_and_the_pdf_shows_the_lesion_table(reading):
     assert "Overall PI-RADS v2.1 assessment category: 5" in amended.json()["text"]
     assert ReportVersion.objects.get(report__study=study, number=1).fields["pirads_category"] == 4
 
-    lines, rows = assessment_summary(ReportVersion.objects.get(report__study=study, number=2))
-    assert lines[0].startswith("PI-RADS v2.1 overall category 5: Very high")
-    assert rows == [["Lesion", "Zone", "Site", "Size", "T2W", "DWI", "DCE", "PI-RADS"],
-                    ["1", "PZ", "left mid PZ posterolateral", "12.4 mm", "4", "5", "negative", "5"]]
+    heading, lines = report_type("pirads").assessment(ReportVersion.objects.get(report__study=study, number=2).fields)
+    assert heading == "ASSESSMENT (PI-RADS v2.1)"
+    assert lines[1] == ("Lesion 1 (12.4 mm long axis, peripheral zone, left mid PZ posterolateral): T2W 4, DWI 5, "
+                        "DCE negative -> PI-RADS 5")
+    assert lines[2].startswith("Overall PI-RADS v2.1 assessment category: 5 – Very high")
     pdf = client.get(f"/api/studies/{study.pk}/report/v2.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
@@ -181,5 +190,5 @@ def test_an_amendment_rescores_and_the_pdf_shows_the_lesion_table(reading):
 def test_the_report_page_data_has_the_pirads_lookup_table(reading):
     study, _, client = reading
     choices = client.get(f"/api/studies/{study.pk}/report/").json()["choices"]
-    assert choices["pirads_table"]["pz:2:3:+"] == [4, "PZ: DWI 3 with positive DCE -> 4"]
-    assert choices["pirads_table"]["tz:3:5:"][0] == 4
+    assert choices["table"]["pz:2:3:+"] == [4, "PZ: DWI 3 with positive DCE -> 4"]
+    assert choices["table"]["tz:3:5:"][0] == 4

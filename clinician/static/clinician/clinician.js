@@ -1,6 +1,8 @@
 // Live part of the clinician pages: on any notice from /ws/clinician/, re-fetch the page's live
 // fragment over HTTP (where authorisation is decided again) and swap it in. The socket only says
 // "something changed"; on (re)connect the page re-reads, since messages may have been missed.
+import { liveSocket } from "../frontend/api.js";
+
 const live = document.getElementById("live");
 const connection = document.getElementById("connection");
 let refreshing = null;
@@ -23,18 +25,18 @@ async function refresh() {
   return refreshing;
 }
 
-function connect(delay = 1000) {
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/clinician/`);
-  socket.addEventListener("open", () => setState("live", "live"));
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    if (["hello", "study.changed", "critical.acknowledged", "critical.escalated"].includes(message.type)) refresh();
-  });
-  socket.addEventListener("close", (event) => {
-    if (event.code === 4401 || event.code === 4403) { setState("offline", "offline"); return; }
-    setState("connecting", "reconnecting…");
-    setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+function connect() {
+  liveSocket("/ws/clinician/", {
+    maxDelay: 30000,
+    // The server's "hello" on every (re)connect re-reads the fragment (messages may have been missed).
+    onMessage: (message) => {
+      if (["hello", "study.changed", "critical.acknowledged", "critical.escalated"].includes(message.type)) refresh();
+    },
+    onState: (state) => {
+      if (state === "live") setState("live", "live");
+      else if (state === "refused") setState("offline", "offline");
+      else if (state === "offline") setState("connecting", "reconnecting…");
+    },
   });
 }
 

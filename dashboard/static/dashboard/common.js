@@ -14,27 +14,8 @@ Chart.defaults.font.family = "system-ui, sans-serif";
 Chart.defaults.animation = false; // charts redraw on every live update; motion would only distract
 Chart.defaults.maintainAspectRatio = false;
 
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-export async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-}
-
-export async function sendJson(method, url, body) {
-  const response = await fetch(url, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(Object.values(data).flat().join(" ") || `HTTP ${response.status}`);
-  return data;
-}
+// JSON and sockets: the one helper every page uses.
+export { getJson, liveSocket, sendJson } from "../frontend/api.js";
 
 export function minutes(value) {
   if (value === null || value === undefined) return "–";

@@ -1,6 +1,7 @@
 // Backlog (live over the worklist websocket), turnaround against targets, breaches, volume, workload.
 import {
-  chart, colour, COLOURS, dateTime, days, fillTable, getJson, minutes, onDaysChange, pct, personName, showError,
+  chart, colour, COLOURS, dateTime, days, fillTable, getJson, liveSocket, minutes, onDaysChange, pct, personName,
+  showError,
 } from "./common.js";
 
 async function loadBacklog() {
@@ -159,24 +160,17 @@ function backlogSoon() {
   pending = setTimeout(() => { pending = null; loadBacklog().catch(showError); }, 2000);
 }
 
-function connect(delay = 1000) {
+function connect() {
   const connection = document.getElementById("connection");
-  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/worklist/`);
-  socket.onopen = () => {
-    connection.dataset.state = "live";
-    connection.textContent = "live";
-    delay = 1000;
-    backlogSoon();
-  };
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "study.updated") backlogSoon();
-  };
-  socket.onclose = () => {
-    connection.dataset.state = "offline";
-    connection.textContent = "reconnecting…";
-    setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-  };
+  liveSocket("/ws/worklist/", {
+    onOpen: backlogSoon, // re-read on every (re)connect: messages may have been missed
+    onMessage: (message) => { if (message.type === "study.updated") backlogSoon(); },
+    onState: (state) => {
+      if (state === "connecting") return;
+      connection.dataset.state = state === "live" ? "live" : "offline";
+      connection.textContent = state === "live" ? "live" : "reconnecting…";
+    },
+  });
 }
 
 onDaysChange(loadAll);

@@ -1,6 +1,7 @@
 // "Prior mammography results": the same patient's earlier reports, mined by the server (priors app),
 // with the words each value came from in the title (hover). Text goes in with textContent only: report
 // text is never HTML.
+import { getJson } from "./api.js";
 
 const FEATURE_NAMES = {
   mass: "mass",
@@ -67,12 +68,13 @@ export function renderPriors(panel, data) {
 }
 
 export async function loadPriors(panel, studyId) {
-  const response = await fetch(`/api/studies/${studyId}/priors/`, { credentials: "same-origin" });
-  if (!response.ok) {
+  let data;
+  try {
+    data = await getJson(`/api/studies/${studyId}/priors/`);
+  } catch {
     panel.hidden = true;
     return null;
   }
-  const data = await response.json();
   renderPriors(panel, data);
   return data;
 }

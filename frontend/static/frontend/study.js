@@ -1,6 +1,10 @@
 // The reading page: claim on open, images with AI marks, findings review, structured report, sign.
 // Business rules live in the API; this file only shows state and sends the reader's decisions.
 
+import { createFindingForm } from "./finding_form.js";
+import { studyTitle } from "./format.js";
+import { createDraftKeeper } from "./report_draft.js";
+import { createReportForm } from "./report_form.js";
 import { createViewer } from "./viewer.js";
 
 const page = document.getElementById("study-page");
@@ -11,8 +15,6 @@ const NON_IMAGE = new Set(["SR", "SEG", "PR", "KO", "DOC", "REG"]);
 
 let study = null;
 let readOnly = me.role !== "radiologist";
-let reportDirty = false;
-let signedVersions = [];
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -42,11 +44,11 @@ function showHeader() {
   const badge = $("study-badge");
   badge.className = `badge ${study.urgency_code}`;
   badge.textContent = study.urgency_name;
-  $("study-description").textContent = `${study.modality} · ${study.study_description} · ${study.accession_number}`;
+  $("study-description").textContent = `${studyTitle(study)} · ${study.accession_number}`;
   $("study-reason").textContent = study.priority_reason;
   const claim = $("study-claim");
   if (study.reading_state === "reported") claim.textContent = "Reported";
-  else if (study.claimed_by) claim.textContent = `Being read by ${study.claimed_by}`;
+  else if (study.claimed_by) claim.textContent = `Being read by ${study.claimed_by_name || study.claimed_by}`;
   else claim.textContent = "Unclaimed";
   $("release").hidden = !(study.claimed_by === me.username || (me.role === "manager" && study.claimed_by));
 }
@@ -59,9 +61,24 @@ function banner(text) {
 
 // --- claim -----------------------------------------------------------------------------------
 
+// A reported study is claimed only to amend it (reporting/amend.py): the Amend button opens the
+// amendment; while it is open, the periodic claim renews it.
+function amending() { return study.reading_state === "reported" && study.claimed_by === me.username; }
+
+function showAmendButton() {
+  $("amend-open").hidden = !(me.role === "radiologist" && study.reading_state === "reported" && !amending());
+}
+
 async function claim() {
-  if (me.role !== "radiologist" || study.reading_state === "reported") return;
-  const result = await api(`/studies/${studyId}/claim/`, { method: "POST" });
+  if (me.role !== "radiologist") return;
+  if (study.reading_state === "reported" && !amending()) {
+    readOnly = true;
+    document.body.classList.toggle("read-only", readOnly);
+    showAmendButton();
+    return;
+  }
+  const path = study.reading_state === "reported" ? "report/amendment" : "claim";
+  const result = await api(`/studies/${studyId}/${path}/`, { method: "POST" });
   if (result.ok) {
     study = { ...study, ...result.data }; // the claim answers with the row; keep series and analyses
     readOnly = false;
@@ -71,12 +88,47 @@ async function claim() {
     banner(result.data?.detail || "This study cannot be claimed.");
   }
   showHeader();
+  showAmendButton();
   document.body.classList.toggle("read-only", readOnly);
 }
+
+$("amend-open").addEventListener("click", async () => {
+  const result = await api(`/studies/${studyId}/report/amendment/`, { method: "POST" });
+  if (!result.ok) { banner(result.data?.detail || "This report cannot be amended."); return; }
+  study = { ...study, ...result.data };
+  readOnly = false;
+  document.body.classList.remove("read-only");
+  showHeader();
+  showAmendButton();
+  banner("Amending: review the findings again; the report follows them. Sign the amendment with its reason.");
+  await loadFindings();
+  await loadReport();
+  await draft.restore();
+});
 
 // --- images ----------------------------------------------------------------------------------
 
 let viewer = null;
+
+// Every series the viewer shows, or fails to show, is reported to the server: the signing guard
+// refuses a report on images the reader could not see.
+async function showSeries(seriesId) {
+  try {
+    await viewer.loadSeries(seriesId);
+  } catch (error) {
+    if (error.name === "AbortError") return; // another series was asked for meanwhile
+    banner(`Images: ${error.message}`);
+    if (me.role === "radiologist") {
+      await api(`/studies/${studyId}/images-viewed/`, { method: "POST",
+        body: { series_id: seriesId, shown: false, error: String(error.message).slice(0, 300) } });
+      await report.refreshIfClean();
+    }
+    return;
+  }
+  if (me.role !== "radiologist" || viewer.info.seriesId !== seriesId) return;
+  await api(`/studies/${studyId}/images-viewed/`, { method: "POST", body: { series_id: seriesId, shown: true } });
+  await report.refreshIfClean();
+}
 
 function bestSeries(detail) {
   const firstView = (detail.analyses || []).flatMap((a) => (a.result && a.result.findings) || [])
@@ -136,7 +188,7 @@ function showViewButtons() {
     button.dataset.seriesId = series ? String(series.id) : "";
     button.onclick = () => {
       highlightView(series.id);
-      viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
+      showSeries(series.id);
     };
   }
   highlightView(viewer.info.seriesId);
@@ -176,7 +228,7 @@ async function jumpTo(finding) {
   const series = first && study.series.find((s) => s.series_instance_uid === first.series_instance_uid);
   if (series && viewer.info.seriesId !== series.id) {
     highlightView(series.id);
-    await viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
+    await showSeries(series.id);
   }
   viewer.jumpToMark(finding.key);
 }
@@ -184,7 +236,7 @@ async function jumpTo(finding) {
 function decisionButtons(finding) {
   const box = document.createElement("span");
   box.className = "decisions";
-  for (const [decision, label] of [["accepted", "Accept"], ["rejected", "Reject"]]) {
+  for (const [decision, label] of finding.source === "ai" ? [["accepted", "Accept"], ["rejected", "Reject"]] : []) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = label;
@@ -197,19 +249,15 @@ function decisionButtons(finding) {
   edit.type = "button";
   edit.textContent = "Edit";
   edit.className = "decide-edited";
-  edit.disabled = readOnly || finding.source !== "ai";
-  edit.addEventListener("click", () => {
-    const size = prompt("Diameter (mm)", finding.diameter_mm ?? "");
-    if (size === null) return;
-    const body = { decision: "edited", diameter_mm: Number(size) };
-    if (findingTypes.length > 1) {
-      const type = prompt(`Type: ${findingTypes.join(", ")}`, finding.finding_type || findingTypes[0]);
-      if (type === null) return;
-      body.finding_type = type.trim();
-    }
-    review(finding.key, body);
-  });
+  edit.disabled = readOnly;
+  edit.addEventListener("click", () => findingForm.edit(finding));
   box.appendChild(edit);
+  if (finding.source === "reader") {
+    const remove = document.createElement("button");
+    Object.assign(remove, { type: "button", textContent: "Remove", className: "finding-remove", disabled: readOnly });
+    remove.addEventListener("click", () => findingForm.remove(finding));
+    box.appendChild(remove);
+  }
   return box;
 }
 
@@ -231,7 +279,15 @@ function showFindings() {
     item.append(jump, " ", state, " ", decisionButtons(finding));
     return item;
   }));
-  if (!findings.length) list.innerHTML = "<li class='muted'>No AI finding.</li>";
+  if (!findings.length) {
+    // "No AI finding" only when the AI ran: a failed or pending analysis is said as such.
+    const empty = document.createElement("li");
+    empty.className = "muted";
+    empty.textContent = study.status === "ai_failed" ? `AI analysis failed: ${study.status_reason || "no reason given"}.`
+      : study.status === "no_ai" ? "No AI for this study type."
+        : study.status !== "analysed" ? "AI analysis not finished yet." : "No AI finding.";
+    list.replaceChildren(empty);
+  }
   viewer.setMarks(marksFrom(findings));
 }
 
@@ -254,7 +310,7 @@ async function review(key, body) {
   const result = await api(`/studies/${studyId}/findings/${key}/review/`, { method: "POST", body });
   if (!result.ok) { alert(result.data?.detail || "Not saved"); return; }
   await loadFindings();
-  if (!reportDirty) await loadReport();
+  await report.refreshIfClean();
 }
 
 $("first-read-done").addEventListener("click", async () => {
@@ -278,302 +334,29 @@ function setUpAddFinding(template, types) {
     label.querySelectorAll("input, select").forEach((input) => { input.disabled = !active; });
   }
   addForm.elements.finding_type.replaceChildren(...types.map((t) => new Option(t.replaceAll("_", " "), t)));
+  findingForm.showSolidPart();
 }
 
-$("add-finding-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const body = { diameter_mm: Number(form.get("diameter_mm")), finding_type: form.get("finding_type") || findingTypes[0] };
-  const centre = String(form.get("centre") || "").split(/[ ,;]+/).filter(Boolean).map(Number);
-  if (centre.length) body.centre_mm = centre;
-  for (const name of ["breast", "zone", "location"]) if (form.get(name)) body[name] = form.get(name);
-  if (form.get("depth_mm")) body.depth_mm = Number(form.get("depth_mm"));
-  const result = await api(`/studies/${studyId}/findings/`, { method: "POST", body });
-  if (!result.ok) { alert(JSON.stringify(result.data)); return; }
-  event.target.reset();
-  await loadFindings();
-  if (!reportDirty) await loadReport();
+const findingForm = createFindingForm({
+  studyId,
+  elements: { details: $("add-finding"), form: $("add-finding-form"), pick: $("pick-on-image"),
+    place: $("picked-place"), error: $("finding-error"), title: $("add-finding-title"), submit: $("finding-save"),
+    cancel: $("finding-cancel") },
+  viewer: () => viewer,
+  onSaved: async () => { await loadFindings(); await report.refreshIfClean(); },
 });
 
 // --- report ----------------------------------------------------------------------------------
 
-const form = $("report-form");
-
-let template = "free";
-let choices = null; // category lists and the PI-RADS lookup table, from the report API
-const TEMPLATE_NAMES = { lungrads: "(Lung-RADS v2022)", birads: "(BI-RADS, ACR 5th edition)",
-  pirads: "(PI-RADS v2.1)", free: "(free text)" };
-// Text the page wrote itself: replaced when the category changes, unless the reader edited it.
-const autoText = { impression: null, recommendation: null };
-
-function setAuto(name, value) {
-  const element = form.elements[name];
-  if (element.value === "" || element.value === autoText[name]) element.value = value;
-  autoText[name] = value;
-}
-
-function setUpChoices() {
-  const options = (list) => list.map((c) => new Option(c.label, c.value));
-  form.elements.birads_category.replaceChildren(...options(choices.birads_categories));
-  form.elements.breast_composition.replaceChildren(new Option("–", ""), ...options(choices.breast_compositions));
-}
-
-function fill(fields) {
-  for (const name of ["findings_text", "impression", "recommendation", "lungrads_category", "birads_category",
-    "breast_composition", "gland_volume_ml", "psa_ng_ml"]) {
-    if (fields[name] !== undefined && form.elements[name]) form.elements[name].value = fields[name] ?? "";
-  }
-  autoText.impression = fields.impression ?? null;
-  autoText.recommendation = fields.recommendation ?? null;
-  $("lungrads-field").hidden = template !== "lungrads";
-  $("birads-field").hidden = template !== "birads";
-  $("pirads-field").hidden = template !== "pirads";
-  $("report-template").textContent = TEMPLATE_NAMES[template] || "";
-  if (template === "birads") {
-    $("birads-exam").textContent = fields.screening === undefined ? ""
-      : fields.screening ? "Screening examination" : "Diagnostic examination";
-    $("birads-suggested").textContent = fields.birads_suggested ?? "–";
-    $("birads-rule").textContent = fields.birads_rule ?? "";
-    showBiradsManagement();
-  }
-  if (template === "pirads") {
-    showLesions(fields.pirads_lesions || []);
-    updatePirads({ auto: false });
-  }
-}
-
-// --- BI-RADS ---
-
-function showBiradsManagement() {
-  const chosen = choices.birads_categories.find((c) => c.value === form.elements.birads_category.value);
-  $("birads-management").textContent = chosen ? `Management: ${chosen.management}` : "";
-  return chosen;
-}
-
-form.elements.birads_category.addEventListener("change", () => {
-  const chosen = showBiradsManagement();
-  if (!chosen) return;
-  setAuto("impression", `BI-RADS ${chosen.label}.`);
-  setAuto("recommendation", `${chosen.management}.`);
-});
-
-// --- PI-RADS ---
-
-const SCORE_OPTIONS = ["", "1", "2", "3", "4", "5"];
-
-function select(field, values, labels, value) {
-  const element = document.createElement("select");
-  element.dataset.field = field;
-  element.replaceChildren(...values.map((v, i) => new Option(labels[i], v)));
-  element.value = value ?? "";
-  return element;
-}
-
-function lesionItem(lesion) {
-  const item = document.createElement("li");
-  item.className = "pirads-lesion";
-  item.dataset.key = lesion.key || "";
-  const zones = Object.keys(choices.pirads_zones);
-  const zone = select("zone", ["", ...zones], ["zone?", ...zones.map((z) => z.toUpperCase())], lesion.zone);
-  const site = document.createElement("input");
-  Object.assign(site, { value: lesion.location || "", placeholder: "site" });
-  site.dataset.field = "location";
-  const size = document.createElement("input");
-  Object.assign(size, { type: "number", step: "any", min: "0", value: lesion.diameter_mm ?? "", placeholder: "mm" });
-  size.dataset.field = "diameter_mm";
-  const scoreLabels = (name) => [`${name}?`, ...SCORE_OPTIONS.slice(1).map((score) => `${name} ${score}`)];
-  const t2 = select("t2", SCORE_OPTIONS, scoreLabels("T2W"), lesion.t2 === null ? "" : String(lesion.t2 ?? ""));
-  const dwi = select("dwi", SCORE_OPTIONS, scoreLabels("DWI"), lesion.dwi === null ? "" : String(lesion.dwi ?? ""));
-  const dce = select("dce", ["?", "-", "+", ""], ["DCE?", "DCE −", "DCE +", "DCE not done"],
-    lesion.dce === null || lesion.dce === undefined ? "?" : lesion.dce);
-  const category = document.createElement("output");
-  category.className = "pirads-category";
-  const rule = document.createElement("span");
-  rule.className = "pirads-rule muted";
-  const remove = document.createElement("button");
-  Object.assign(remove, { type: "button", textContent: "×", title: "Remove this lesion" });
-  remove.addEventListener("click", () => { item.remove(); updatePirads(); reportDirty = true; });
-  const row = (className, ...children) => {
-    const div = document.createElement("div");
-    div.className = className;
-    div.append(...children);
-    return div;
-  };
-  item.append(row("pirads-site", zone, site, size, remove), row("pirads-scores", t2, dwi, dce, category), rule);
-  return item;
-}
-
-function showLesions(lesions) {
-  $("pirads-lesions").replaceChildren(...lesions.map(lesionItem));
-}
-
-function readLesions() {
-  return [...$("pirads-lesions").querySelectorAll("li")].map((item) => {
-    const value = (field) => item.querySelector(`[data-field=${field}]`).value;
-    return {
-      key: item.dataset.key, zone: value("zone"), location: value("location"),
-      diameter_mm: value("diameter_mm") === "" ? null : Number(value("diameter_mm")),
-      t2: value("t2") === "" ? null : Number(value("t2")), dwi: value("dwi") === "" ? null : Number(value("dwi")),
-      dce: value("dce") === "?" ? null : value("dce"),
-    };
-  });
-}
-
-// Categories are looked up in the table the API sends (built from triage/pirads.py), never
-// recomputed here; a lesion not fully scored has no category yet.
-function lesionCategory(lesion) {
-  if (!lesion.zone || !lesion.t2 || !lesion.dwi || lesion.dce === null) return null;
-  return choices.pirads_table[`${lesion.zone}:${lesion.t2}:${lesion.dwi}:${lesion.dce}`] || null;
-}
-
-function updatePirads({ auto = true } = {}) {
-  const lesions = readLesions();
-  const items = $("pirads-lesions").querySelectorAll("li");
-  const categories = lesions.map((lesion, index) => {
-    const found = lesionCategory(lesion);
-    items[index].querySelector(".pirads-category").textContent = found ? `PI-RADS ${found[0]}` : "–";
-    items[index].querySelector(".pirads-rule").textContent = found ? found[1] : "score T2W, DWI and DCE";
-    return found ? found[0] : null;
-  });
-  const complete = categories.every((c) => c !== null);
-  const overall = !complete ? null : Math.max(1, ...categories);
-  $("pirads-overall").textContent = overall ?? "–";
-  $("pirads-assessment").textContent = overall ? choices.pirads_assessment[overall] : "";
-  const volume = Number(form.elements.gland_volume_ml.value);
-  const psa = Number(form.elements.psa_ng_ml.value);
-  $("psa-density").textContent = volume > 0 && form.elements.psa_ng_ml.value !== "" ? (psa / volume).toFixed(2) : "–";
-  if (auto && overall) {
-    const worst = lesions.map((l, i) => [l, categories[i]]).filter(([, c]) => c === overall)
-      .map(([l]) => l.location || l.zone.toUpperCase());
-    setAuto("impression", `PI-RADS ${overall}${worst.length ? ` (${worst.join("; ")})` : ""}: `
-      + `${choices.pirads_assessment[overall]}.`);
-  }
-}
-
-$("pirads-lesions").addEventListener("change", () => updatePirads());
-$("pirads-lesions").addEventListener("input", () => updatePirads());
-form.elements.gland_volume_ml.addEventListener("input", () => updatePirads({ auto: false }));
-form.elements.psa_ng_ml.addEventListener("input", () => updatePirads({ auto: false }));
-$("pirads-add-lesion").addEventListener("click", () => {
-  if ($("pirads-lesions").children.length >= 4) { alert("PI-RADS v2.1 reports at most four lesions."); return; }
-  $("pirads-lesions").appendChild(lesionItem({}));
-  updatePirads();
-});
-
-function showVersions() {
-  $("report-versions").replaceChildren(...signedVersions.map((v) => {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/api/studies/${studyId}/report/v${v.number}.pdf`;
-    link.textContent = `v${v.number} signed by ${v.author} ${new Date(v.signed_at).toLocaleString()}`;
-    link.target = "_blank";
-    item.append(link, v.amendment_reason ? ` — amended: ${v.amendment_reason}` : "",
-      v.critical ? " — critical result" : "", v.archived ? " — in archive" : "");
-    return item;
-  }));
-  const amending = signedVersions.length > 0;
-  $("amend-reason-field").hidden = !amending;
-  $("sign").textContent = amending ? "Sign amendment" : "Sign report";
-}
-
-async function loadReport() {
-  const result = await api(`/studies/${studyId}/report/`);
-  if (!result.ok) return;
-  signedVersions = result.data.versions;
-  template = result.data.template;
-  if (!choices) {
-    choices = result.data.choices;
-    setUpChoices();
-    setUpAddFinding(template, result.data.finding_types);
-  }
-  if (result.data.draft) fill(result.data.draft);
-  else if (signedVersions.length) fill({ ...signedVersions.at(-1).fields });
-  keyImages = signedVersions.length ? [...(signedVersions.at(-1).fields.key_images || [])] : keyImages;
-  showKeyImages();
-  showVersions();
-  reportDirty = false;
-}
-
-let keyImages = [];
-
-function showKeyImages() {
-  $("key-images").replaceChildren(...keyImages.map((image, index) => {
-    const item = document.createElement("li");
-    item.textContent = image.label;
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.textContent = "×";
-    remove.title = "Remove";
-    remove.addEventListener("click", () => { keyImages.splice(index, 1); showKeyImages(); });
-    item.append(" ", remove);
-    return item;
-  }));
-}
-
-$("add-key-image").addEventListener("click", () => {
-  const info = viewer.info;
-  if (!info.instanceId) return;
-  keyImages.push({ series_id: info.seriesId, instance_id: info.instanceId,
-    label: `Series ${info.seriesId}, slice ${info.slice + 1}/${info.count}` });
-  reportDirty = true;
-  showKeyImages();
-});
-
-function reportBody() {
-  const data = Object.fromEntries(new FormData(form).entries());
-  data.key_images = keyImages;
-  data.critical = form.elements.critical.checked;
-  if (template !== "lungrads") delete data.lungrads_category;
-  if (template !== "birads") { delete data.birads_category; delete data.breast_composition; }
-  delete data.gland_volume_ml;
-  delete data.psa_ng_ml;
-  if (template === "pirads") {
-    data.pirads_lesions = readLesions();
-    for (const name of ["gland_volume_ml", "psa_ng_ml"]) {
-      const value = form.elements[name].value;
-      data[name] = value === "" ? null : Number(value);
-    }
-  }
-  if ($("amend-reason-field").hidden) delete data.reason;
-  return data;
-}
-
-form.addEventListener("input", () => { reportDirty = true; });
-form.elements.critical.addEventListener("change", (event) => {
-  $("critical-note-field").hidden = !event.target.checked;
-});
-
-$("preview").addEventListener("click", () => {
-  const data = reportBody();
-  const lines = [`${study.study_description || study.modality}`, "", "FINDINGS", data.findings_text || "-", "",
-    "IMPRESSION", data.impression];
-  if (data.lungrads_category) lines.push("", `Lung-RADS v2022 category: ${data.lungrads_category}`);
-  if (template === "birads") lines.push("", $("birads-management").textContent);
-  if (template === "pirads") {
-    lines.push("", ...[...$("pirads-lesions").querySelectorAll("li")].map((item, index) =>
-      `Lesion ${index + 1}: ${item.querySelector(".pirads-category").textContent}`),
-    `Overall PI-RADS v2.1: ${$("pirads-overall").textContent}`);
-  }
-  if (data.recommendation) lines.push("", "RECOMMENDATION", data.recommendation);
-  const preview = $("report-preview");
-  preview.textContent = lines.join("\n");
-  preview.hidden = false;
-});
-
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const amending = signedVersions.length > 0;
-  const result = await api(`/studies/${studyId}/report/${amending ? "amend" : "sign"}/`,
-    { method: "POST", body: reportBody() });
-  if (!result.ok) {
-    $("report-error").textContent = result.data?.detail || JSON.stringify(result.data);
-    return;
-  }
-  $("report-error").textContent = "";
-  await loadReport();
-  await refreshStudy();
-  banner(amending ? `Amendment v${result.data.number} signed.` : "Report signed.");
-});
+// The form, its wording and the signing guard's answers live in report_form.js and on the server.
+const report = createReportForm({ studyId, api, viewer: () => viewer, banner: (text) => banner(text),
+  refreshStudy: () => refreshStudy(), onTemplate: (template, types) => setUpAddFinding(template, types),
+  onChange: () => draft.schedule(),
+  onSigned: async () => { draft.signed(); await claim(); await loadFindings(); } });
+// The draft is kept on the server as the reader types (report_draft.js, reporting/drafts.py).
+const draft = createDraftKeeper({ studyId, collect: () => report.collect(), apply: (fields) => report.apply(fields),
+  status: $("draft-status") });
+const loadReport = () => report.load();
 
 // --- live state ------------------------------------------------------------------------------
 
@@ -593,7 +376,7 @@ async function setUpAssign() {
 
 $("assign").addEventListener("click", async () => {
   const result = await api(`/studies/${studyId}/assign/`, { method: "POST", body: { username: $("assign-to").value } });
-  if (result.ok) { study = { ...study, ...result.data }; showHeader(); banner(`Assigned to ${study.claimed_by}.`); }
+  if (result.ok) { study = { ...study, ...result.data }; showHeader(); banner(`Assigned to ${study.claimed_by_name || study.claimed_by}.`); }
   else banner(result.data?.detail || "Not assigned");
 });
 
@@ -632,16 +415,18 @@ async function start() {
   if (!result.ok) { banner("Study not found."); return; }
   await claim();
   // The series list is passed in so the viewer does not re-read (and re-audit) the study.
-  viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series });
+  viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series,
+    onPick: (point) => findingForm.onPick(point) });
   const series = bestSeries(study);
-  if (series) viewer.loadSeries(series.id).catch((error) => banner(`Images: ${error.message}`));
+  if (series) showSeries(series.id);
   showViewButtons();
   await loadFindings();
   await loadReport();
+  if (!readOnly) await draft.restore();
   await setUpAssign();
   listen();
   // Opening is activity: keep the claim from lapsing while the page stays open.
-  setInterval(() => { if (!readOnly && study.reading_state !== "reported") claim(); }, 240000);
+  setInterval(() => { if (!readOnly) claim(); }, 240000);
 }
 
 start();

@@ -7,6 +7,9 @@
 //                    { id, label, series_instance_uid, sop_instance_uid,         // a point on one image
 //                      point_px: [column, row], radius_px }]);                  // (projection views)
 //
+// Modules: viewer-loading.js (the pixel answer into slices), viewer-render.js (presets, window
+// table, rasterising), viewer-overlays.js (marks, SEG masks), viewer-util.js; api.js for JSON.
+//
 // AI segmentations (DICOM SEG in the study) over the series in view are fetched by the viewer itself
 // from /api/studies/<id>/series/<id>/overlays/ and drawn as translucent fills with outlines; the
 // legend's checkbox or the O key toggles them, and setMarksVisible(false) hides them with the marks.
@@ -19,90 +22,24 @@
 // in chunks over a few parallel requests, nearest to the slice in view first, re-ordered as the
 // reader scrolls. Slices are kept as 16-bit typed arrays, so scrolling never waits on the network
 // once a slice has arrived, and window/level is a lookup table over the real values (HU for CT).
+// Colour series (dtype "rgb8": ultrasound, secondary captures, palette images) arrive as R, G and B
+// byte planes and are drawn as they are. A slice the server could not decode is named in the
+// response's X-Slice-Errors; the viewer says which slices failed and shows the others.
 
-export const PRESETS = {
-  lung: { label: "Lung", center: -600, width: 1500 },
-  mediastinum: { label: "Mediastinum", center: 40, width: 400 },
-  bone: { label: "Bone", center: 400, width: 1800 },
-  brain: { label: "Brain", center: 40, width: 80 },
-};
+import { getJson } from "./api.js";
+import { slicesFromResponse } from "./viewer-loading.js";
+import { decodeRuns, hexColour, marksFromFindings, normaliseMark } from "./viewer-overlays.js";
+import { PRESETS, presetsFor, rasteriseSlice, windowFromPixels, windowLut } from "./viewer-render.js";
+import { cross, dot, el, sub } from "./viewer-util.js";
 
-const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "REG"]);
+// Pages import these from the viewer, as before the split.
+export { decodeRuns, marksFromFindings, PRESETS, presetsFor };
+
+const NON_IMAGE_MODALITIES = new Set(["SR", "SEG", "PR", "KO", "DOC", "RTSTRUCT", "RTPLAN", "RTRECORD", "REG",
+  "ECG", "HD"]);
+// Stands in state.pixels for a slice the server could not decode: present, so it is not fetched again.
+const FAILED = Object.freeze({ failed: true });
 const WHEEL_STEP = 40; // wheel delta (px) that moves one slice
-
-// AI results in the neutral mark form. Reads the lung model's findings whatever their exact key
-// names (centre_mm or center_mm; radius_mm, diameter_mm or long_axis_mm). A finding seen on
-// projection images ({views: [{view, series_instance_uid, sop_instance_uid, point_px, radius_px}]},
-// the mammography model's form) gives one image mark per view, id `${finding}:${view}`.
-export function marksFromFindings(result, { prefix = "AI" } = {}) {
-  const findings = (result && (result.findings || result.nodules || result.lesions)) || [];
-  const marks = [];
-  findings.forEach((f, index) => {
-    const key = String(f.id ?? f.key ?? f.lesion_id ?? index + 1);
-    const diameter = f.diameter_mm ?? f.mean_diameter_mm ?? f.long_axis_mm;
-    const parts = [f.type, diameter !== undefined ? `${Number(diameter).toFixed(1)} mm` : "",
-      f.probability !== undefined ? `p=${Number(f.probability).toFixed(2)}` : ""].filter(Boolean);
-    const label = f.label || `${prefix} ${index + 1}${parts.length ? ": " + parts.join(", ") : ""}`;
-    if (Array.isArray(f.views)) {
-      for (const v of f.views) {
-        const point = v.point_px || v.centre_px || v.center_px;
-        if (!point || point.length !== 2 || !v.sop_instance_uid) continue;
-        const name = v.view || v.sop_instance_uid;
-        marks.push({ id: `${key}:${name}`, finding: key, label: `${label} (${name})`,
-          series_instance_uid: v.series_instance_uid || null, sop_instance_uid: String(v.sop_instance_uid),
-          point_px: point.map(Number), radius_px: Number(v.radius_px ?? 10) });
-      }
-      return;
-    }
-    const centre = f.centre_mm || f.center_mm || f.centre || f.center;
-    if (!centre || centre.length !== 3) return;
-    marks.push({ id: key, label, centre_mm: centre.map(Number),
-      radius_mm: Number(f.radius_mm ?? (diameter !== undefined ? diameter / 2 : 5)) });
-  });
-  return marks;
-}
-
-// A mark as the viewer keeps it: an image mark (kind "image") or a point in patient space ("3d").
-function normaliseMark(m) {
-  const base = { id: String(m.id), label: String(m.label ?? m.id) };
-  if (m.point_px && m.sop_instance_uid) {
-    const id = base.id;
-    return { ...base, kind: "image", finding: m.finding !== undefined ? String(m.finding)
-      : (id.includes(":") ? id.slice(0, id.lastIndexOf(":")) : null),
-      series_instance_uid: m.series_instance_uid ? String(m.series_instance_uid) : null,
-      sop_instance_uid: String(m.sop_instance_uid), point_px: m.point_px.map(Number),
-      radius_px: Math.max(1, Number(m.radius_px) || 0) };
-  }
-  if (!m.centre_mm || m.centre_mm.length !== 3) return null;
-  return { ...base, kind: "3d", centre_mm: m.centre_mm.map(Number), radius_mm: Math.max(0.5, Number(m.radius_mm) || 0) };
-}
-
-// A run-length mask from the overlays API (alternating runs of 0 and 1, row-major) into `out`.
-export function decodeRuns(runs, out) {
-  let p = 0;
-  for (let n = 0; n < runs.length; n++) {
-    const length = runs[n];
-    if (n % 2) out.fill(1, p, Math.min(p + length, out.length));
-    p += length;
-  }
-  return out;
-}
-
-function hexColour(hex) {
-  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex || "");
-  return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [230, 25, 75];
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-function sub(a, b) { return [a[0] - b[0], a[1] - b[1], a[2] - b[2]]; }
-function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
 
 function ensureStylesheet() {
   const href = new URL("./viewer.css", import.meta.url).href;
@@ -113,26 +50,8 @@ function ensureStylesheet() {
   document.head.appendChild(link);
 }
 
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-async function getJson(url, signal) {
-  const response = await fetch(url, { credentials: "same-origin", signal, headers: { Accept: "application/json",
-    "X-CSRFToken": csrfToken() } });
-  if (!response.ok) {
-    let detail = `${response.status} ${response.statusText}`;
-    try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
-    const error = new Error(detail);
-    error.status = response.status;
-    throw error;
-  }
-  return response.json();
-}
-
 export function createViewer(container, options = {}) {
-  const { studyId, onSliceChange, apiBase = "/api", chunkSize = 4, parallel = 4, showFindings = true,
+  const { studyId, onSliceChange, onPick, apiBase = "/api", chunkSize = 4, parallel = 4, showFindings = true,
     series = null } = options;
   if (!studyId) throw new Error("createViewer needs a studyId");
   ensureStylesheet();
@@ -144,11 +63,14 @@ export function createViewer(container, options = {}) {
   const seriesSelect = el("select", "viewer-series");
   seriesSelect.title = "Series";
   const presetBox = el("span", "viewer-presets");
-  for (const [name, preset] of Object.entries(PRESETS)) {
-    const button = el("button", "viewer-preset", preset.label);
-    button.type = "button";
-    button.dataset.preset = name;
-    presetBox.appendChild(button);
+  function renderPresets() {
+    state.presets = presetsFor(state.geo, state.fullRange);
+    presetBox.replaceChildren(...Object.entries(state.presets).map(([name, preset]) => {
+      const button = el("button", "viewer-preset", preset.label);
+      button.type = "button";
+      button.dataset.preset = name;
+      return button;
+    }));
   }
   const modeButton = el("button", "viewer-mode", "Drag: W/L");
   modeButton.type = "button";
@@ -171,6 +93,7 @@ export function createViewer(container, options = {}) {
     window: el("div", "viewer-ov viewer-ov-br viewer-window"),
     message: el("div", "viewer-message"),
     progress: el("div", "viewer-progress"),
+    failed: el("div", "viewer-failed"),
   };
   // The AI segmentations' legend: one switch for all (key O), one per segment.
   const legend = el("div", "viewer-legend");
@@ -209,9 +132,12 @@ export function createViewer(container, options = {}) {
     inflight: new Set(),
     active: 0,
     loadedCount: 0,
+    sliceErrors: new Map(), // slice index -> why the server could not decode it
     index: 0,
     direction: 1,
     window: { center: 40, width: 400 },
+    presets: {}, // the series' window presets (presetsFor)
+    fullRange: null, // the first slice's value range, as a window
     lut: null,
     lutKey: "",
     rasterKey: "",
@@ -219,6 +145,7 @@ export function createViewer(container, options = {}) {
     zoom: 1,
     pan: [0, 0], // screen pixels (CSS)
     leftDrag: "wl",
+    pickMode: false, // a left click picks a point (onPick) instead of dragging
     marks: [],
     marksVisible: true,
     pendingJump: null, // an image mark to show once its series has loaded
@@ -284,22 +211,9 @@ export function createViewer(container, options = {}) {
   // --- rendering ---
   function buildLut() {
     const geo = state.geo;
-    const signed = geo.dtype === "int16";
     const key = `${state.window.center}|${state.window.width}|${geo.dtype}|${geo.invert}`;
     if (key === state.lutKey) return;
-    const lut = new Uint32Array(65536);
-    const offset = signed ? 32768 : 0;
-    // DICOM PS3.3 C.11.2.1.2 linear window function.
-    const c = state.window.center - 0.5;
-    const w = Math.max(state.window.width - 1, 1);
-    for (let v = 0; v < 65536; v++) {
-      const x = v - offset;
-      let g = ((x - c) / w + 0.5) * 255;
-      g = g <= 0 ? 0 : g >= 255 ? 255 : g | 0;
-      if (geo.invert) g = 255 - g;
-      lut[v] = 0xff000000 | (g << 16) | (g << 8) | g;
-    }
-    state.lut = lut;
+    state.lut = windowLut(state.window, { signed: geo.dtype === "int16", invert: geo.invert });
     state.lutKey = key;
   }
 
@@ -312,11 +226,7 @@ export function createViewer(container, options = {}) {
       raster.height = geo.rows;
       state.imageData = rasterContext.createImageData(geo.columns, geo.rows);
     }
-    const out = new Uint32Array(state.imageData.data.buffer);
-    const src = state.pixels[k];
-    const lut = state.lut;
-    const offset = geo.dtype === "int16" ? 32768 : 0;
-    for (let p = 0, n = src.length; p < n; p++) out[p] = lut[src[p] + offset];
+    rasteriseSlice(new Uint32Array(state.imageData.data.buffer), state.pixels[k], geo, state.lut);
     rasterContext.putImageData(state.imageData, 0, 0);
     state.rasterKey = key;
   }
@@ -478,7 +388,7 @@ export function createViewer(container, options = {}) {
     let data;
     try {
       data = await getJson(`${apiBase}/studies/${studyId}/series/${state.seriesId}/overlays/`,
-        state.controller.signal);
+        { signal: state.controller.signal });
     } catch (error) {
       if (gen !== state.generation || error.name === "AbortError") return;
       // 409: a second reader before the first read; setMarks() asks again once marks are given.
@@ -527,12 +437,23 @@ export function createViewer(container, options = {}) {
     const geo = state.geo;
     if (!geo) return;
     const k = state.index;
-    const ready = Boolean(state.pixels[k]);
-    overlay.slice.textContent = `Slice ${k + 1}/${geo.slices.length}`;
-    overlay.window.textContent = `WL ${Math.round(state.window.center)} / WW ${Math.round(state.window.width)}`;
+    const failed = state.pixels[k] === FAILED;
+    const ready = Boolean(state.pixels[k]) && !failed;
+    // A label tells apart slices at one position (a DWI series' b-values, sorted into one stack each).
+    overlay.slice.textContent = `Slice ${k + 1}/${geo.slices.length}${geo.slices[k].label ? ` · ${geo.slices[k].label}` : ""}`;
+    overlay.window.textContent = geo.dtype === "rgb8" ? "Colour"
+      : `WL ${Math.round(state.window.center)} / WW ${Math.round(state.window.width)}`;
     overlay.zoom.textContent = `${Math.round(state.zoom * 100)} %`;
     root.dataset.slice = String(k + 1);
     root.dataset.ready = ready ? "1" : "0";
+    if (failed) {
+      overlay.message.textContent = `Slice ${k + 1} could not be shown: ${state.sliceErrors.get(k)}`;
+      root.dataset.sliceFailed = "1";
+      if (state.firstImageResolve) state.firstImageResolve(); // the series is open, this slice cannot be
+      state.firstImageResolve = state.firstImageReject = null;
+      return;
+    }
+    root.dataset.sliceFailed = "0";
     if (!ready) {
       overlay.message.textContent = "Loading…";
       return;
@@ -701,18 +622,19 @@ export function createViewer(container, options = {}) {
       if (gen !== state.generation) return;
       state.stats.bytes += Number(response.headers.get("Content-Length")) || buffer.byteLength;
       state.stats.requests += 1;
-      const n = geo.rows * geo.columns;
-      if (buffer.byteLength !== batch.length * 2 * n) throw new Error("unexpected pixel data size");
-      const bytes = new Uint8Array(buffer);
-      batch.forEach((k, b) => {
-        const low = bytes.subarray(2 * n * b, 2 * n * b + n);
-        const high = bytes.subarray(2 * n * b + n, 2 * n * (b + 1));
-        // Int16Array stores high << 8 | low modulo 2^16, which is exactly the two's-complement value.
-        const out = geo.dtype === "int16" ? new Int16Array(n) : new Uint16Array(n);
-        for (let p = 0; p < n; p++) out[p] = low[p] | (high[p] << 8);
-        state.pixels[k] = out;
-        state.loadedCount += 1;
-      });
+      const { pixels, failed } = slicesFromResponse(buffer, response.headers.get("X-Slice-Errors"), batch, geo);
+      for (const [k, values] of pixels) state.pixels[k] = values;
+      for (const [k, reason] of failed) {
+        state.pixels[k] = FAILED;
+        state.sliceErrors.set(k, reason);
+      }
+      state.loadedCount += pixels.size + failed.size;
+      if (state.sliceErrors.size) {
+        const numbers = [...state.sliceErrors.keys()].sort((a, b) => a - b).map((k) => k + 1);
+        overlay.failed.textContent = `${numbers.length} of ${geo.slices.length} slices could not be shown: `
+          + `${numbers.join(", ")}`;
+        root.dataset.failedSlices = numbers.join(",");
+      }
       if (batch.includes(state.index)) schedule();
       overlay.progress.textContent = state.loadedCount < state.pixels.length
         ? `${state.loadedCount}/${state.pixels.length} loaded` : "";
@@ -750,16 +672,6 @@ export function createViewer(container, options = {}) {
     return null; // from the first slice's values
   }
 
-  function windowFromPixels(values) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let p = 0; p < values.length; p += 7) {
-      if (values[p] < min) min = values[p];
-      if (values[p] > max) max = values[p];
-    }
-    return { center: (min + max) / 2, width: Math.max(1, max - min) };
-  }
-
   async function loadSeriesList() {
     if (state.seriesList) return state.seriesList;
     // The page may pass the study's series it already has; otherwise read them (one audited read).
@@ -781,7 +693,10 @@ export function createViewer(container, options = {}) {
     state.generation += 1;
     const gen = state.generation;
     state.controller = new AbortController();
-    Object.assign(state, { seriesId, geo: null, pixels: [], inflight: new Set(), active: 0, loadedCount: 0,
+    overlay.failed.textContent = "";
+    delete root.dataset.failedSlices;
+    Object.assign(state, { seriesId, geo: null, pixels: [], sliceErrors: new Map(), inflight: new Set(), active: 0,
+      loadedCount: 0,
       holdPrefetch: false, failed: false, firstImageResolve: null, firstImageReject: null, index: 0, direction: 1, zoom: 1, pan: [0, 0], lutKey: "", rasterKey: "" });
     state.stats = { geometryMs: null, firstImageMs: null, allCachedMs: null, bytes: 0, requests: 0, draws: [],
       overlayFetchMs: null, overlayRenderMs: null, overlayFirstPaintMs: null };
@@ -799,7 +714,7 @@ export function createViewer(container, options = {}) {
     seriesSelect.value = String(seriesId);
     let geo;
     try {
-      geo = await getJson(`${apiBase}/studies/${studyId}/series/${seriesId}/geometry/`, state.controller.signal);
+      geo = await getJson(`${apiBase}/studies/${studyId}/series/${seriesId}/geometry/`, { signal: state.controller.signal });
     } catch (error) {
       if (gen === state.generation) overlay.message.textContent = `This series cannot be shown: ${error.message}`;
       throw error;
@@ -807,6 +722,8 @@ export function createViewer(container, options = {}) {
     if (gen !== state.generation) return;
     state.stats.geometryMs = performance.now() - state.t0;
     state.geo = geo;
+    state.fullRange = null;
+    renderPresets();
     state.pixels = new Array(geo.slices.length).fill(null);
     state.window = initialWindow(geo) || { center: 0, width: 1 };
     const autoWindow = !initialWindow(geo);
@@ -832,7 +749,11 @@ export function createViewer(container, options = {}) {
     await fetchSlices([state.index], gen);
     if (gen !== state.generation) return;
     state.holdPrefetch = false;
-    if (autoWindow && state.pixels[state.index]) state.window = windowFromPixels(state.pixels[state.index]);
+    if (state.pixels[state.index] && state.pixels[state.index] !== FAILED && geo.dtype !== "rgb8") {
+      state.fullRange = windowFromPixels(state.pixels[state.index]);
+      if (autoWindow) state.window = { ...state.fullRange };
+      renderPresets();
+    }
     schedule();
     pump();
     // After the first image, so that it does not wait behind the SEG's decoding on the server.
@@ -898,9 +819,36 @@ export function createViewer(container, options = {}) {
     event.preventDefault();
   }
 
+  // --- picking a point (setPickMode / onPick) ---
+  // The clicked pixel and where it is in the patient: DICOM PS3.3 2024 C.7.6.2.1.1,
+  // P = ImagePositionPatient + col * PixelSpacing[1] * row cosines + row * PixelSpacing[0] * column cosines.
+  function pickAt(event) {
+    const geo = state.geo;
+    const box = stage.getBoundingClientRect();
+    const v = view();
+    const col = Math.floor((event.clientX - box.left - v.x0) / v.sx);
+    const row = Math.floor((event.clientY - box.top - v.y0) / v.sy);
+    if (col < 0 || row < 0 || col >= geo.columns || row >= geo.rows) return null;
+    const slice = geo.slices[state.index];
+    let position = null;
+    if (slice.position) {
+      const { row: rowCosines, col: colCosines } = sliceAxes(geo);
+      position = [0, 1, 2].map((a) => Math.round((slice.position[a] + col * geo.pixel_spacing[1] * rowCosines[a]
+        + row * geo.pixel_spacing[0] * colCosines[a]) * 100) / 100);
+    }
+    return { seriesId: state.seriesId, sopInstanceUid: slice.sop_instance_uid || null, sliceIndex: state.index,
+      position, pixel: [col, row] };
+  }
+
   let drag = null;
   function onPointerDown(event) {
     if (!state.geo) return;
+    if (state.pickMode && event.button === 0) {
+      event.preventDefault();
+      const picked = pickAt(event);
+      if (picked && onPick) onPick(picked);
+      return;
+    }
     const kind = event.button === 0 ? (event.shiftKey ? "pan" : state.leftDrag)
       : event.button === 2 ? (state.leftDrag === "wl" ? "pan" : "wl") : event.button === 1 ? "pan" : null;
     if (!kind) return;
@@ -985,8 +933,13 @@ export function createViewer(container, options = {}) {
     },
     setOverlaysVisible,
     jumpToMark,
+    setPickMode(on) {
+      state.pickMode = Boolean(on);
+      root.dataset.pickMode = state.pickMode ? "1" : "0";
+      stage.style.cursor = state.pickMode ? "crosshair" : "";
+    },
     setPreset(name) {
-      const preset = PRESETS[name];
+      const preset = state.presets[name];
       if (!preset) throw new Error(`unknown preset ${name}`);
       setWindow(preset.center, preset.width);
     },

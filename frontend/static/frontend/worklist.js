@@ -1,6 +1,9 @@
 // The live worklist: rows come from the REST API; the websocket says what changed.
 // On every (re)connect the whole list is re-read, so missed messages cost nothing.
 // Filtering happens here over the rows already loaded: the list is the department's open work.
+// Reported studies have left that list: the "Reported" filter reads them from the server, a page at a time.
+import { getJson, liveSocket } from "./api.js";
+import { studyTitle } from "./format.js";
 
 const body = document.getElementById("worklist-body");
 const connection = document.getElementById("connection");
@@ -10,6 +13,9 @@ const criticalBanner = document.getElementById("critical-banner");
 const me = document.body.dataset.user;
 const studies = new Map();
 let selectedId = null;
+const REPORTED_PAGE = 50;
+const reported = { rows: [], offset: 0, total: 0, loaded: false };
+const pager = document.getElementById("pager");
 
 function text(value) { return value === null || value === undefined ? "" : String(value); }
 
@@ -98,24 +104,67 @@ function renderRow(study) {
   description.append(" ", ohifLink(study.id));
   cell(row, aiText(study), `ai-status ${study.status}`);
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
-  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by})`
+  cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by_name || study.claimed_by})`
     : study.reading_state.replace("_", " "), "state");
   cell(row, study.priority_reason, "reason");
   row.addEventListener("click", () => open(study.id));
   return row;
 }
 
+function showingReported() { return filters.elements.state.value === "reported"; }
+
 function render(changedId) {
-  const rows = [...studies.values()].filter(matches).sort(order);
+  // Reported rows keep the server's order (latest signed first); open work is sorted by priority.
+  const rows = showingReported() ? reported.rows.filter(matches) : [...studies.values()].filter(matches).sort(order);
   body.replaceChildren(...rows.map((study) => {
     const row = renderRow(study);
     if (study.id === changedId) row.classList.add("changed");
     if (study.id === selectedId) row.classList.add("selected");
     return row;
   }));
-  count.textContent = `${rows.length} studies`;
+  const empty = document.getElementById("worklist-empty");
+  empty.textContent = rows.length ? "" : emptyText();
+  empty.hidden = rows.length > 0;
+  count.textContent = showingReported() ? `${reported.total} reported studies` : `${rows.length} studies`;
+  showPager();
   refreshFilterOptions();
 }
+
+// An empty list says what is empty, and whether a filter hides rows.
+function emptyText() {
+  const f = Object.fromEntries(new FormData(filters).entries());
+  const filtered = ["search", "modality", "queue", "body_part", "mine"].some((name) => f[name]);
+  const what = { "": "No open study", unread: "No unread study", in_progress: "No study being read",
+    reported: "No reported study" }[f.state || ""] || "No study";
+  return `${what}${filtered ? " matches these filters" : ""}.`;
+}
+
+function showPager() {
+  pager.hidden = !showingReported() || reported.total <= REPORTED_PAGE;
+  if (pager.hidden) return;
+  const last = Math.min(reported.offset + REPORTED_PAGE, reported.total);
+  document.getElementById("page-info").textContent = `${reported.offset + 1}–${last} of ${reported.total}`;
+  document.getElementById("page-newer").disabled = reported.offset === 0;
+  document.getElementById("page-older").disabled = last >= reported.total;
+}
+
+async function loadReported(offset = reported.offset) {
+  const f = Object.fromEntries(new FormData(filters).entries());
+  const query = new URLSearchParams({ reading_state: "reported", limit: REPORTED_PAGE, offset });
+  if (f.search) query.set("search", f.search.trim());
+  if (f.modality) query.set("modality", f.modality);
+  if (f.queue) query.set("queue", f.queue);
+  const response = await fetch(`/api/worklist/?${query}`, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`reported studies: HTTP ${response.status}`);
+  const page = await response.json();
+  Object.assign(reported, { rows: page.results, offset, total: page.count, loaded: true });
+  render(null);
+}
+
+document.getElementById("page-newer").addEventListener("click",
+  () => loadReported(Math.max(0, reported.offset - REPORTED_PAGE)).catch((error) => console.error(error)));
+document.getElementById("page-older").addEventListener("click",
+  () => loadReported(reported.offset + REPORTED_PAGE).catch((error) => console.error(error)));
 
 function refreshFilterOptions() {
   for (const [name, key] of [["modality", "modality"], ["body_part", "body_part"]]) {
@@ -143,7 +192,7 @@ function ohifLink(studyId) {
 
 function announce(study) {
   criticalBanner.textContent = `AI-critical: ${personName(study.patient_name)} — ${text(study.ai_headline)} `
-    + `(${study.modality} ${text(study.study_description)})`;
+    + `(${studyTitle(study)})`;
   criticalBanner.hidden = false;
   criticalBanner.onclick = () => open(study.id);
   if (filters.elements.sound.checked) beep();
@@ -182,15 +231,16 @@ document.addEventListener("keydown", (event) => {
 // --- data ------------------------------------------------------------------------------------
 
 async function reload() {
-  const response = await fetch("/api/worklist/?limit=1000", { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`worklist: HTTP ${response.status}`);
-  const page = await response.json();
+  const page = await getJson("/api/worklist/?limit=1000");
   studies.clear();
   for (const study of page.results) studies.set(study.id, study);
   render(null);
 }
 
 function onMessage(message) {
+  if (message.type === "study.updated" && showingReported() && message.study.reading_state === "reported") {
+    loadReported().catch((error) => console.error(error));
+  }
   if (message.type === "study.updated") {
     const before = studies.get(message.study.id);
     studies.set(message.study.id, message.study);
@@ -205,33 +255,35 @@ function onMessage(message) {
   } else if (message.type === "critical.acknowledged" || message.type === "critical.escalated") {
     const critical = message.critical || {};
     criticalBanner.textContent = message.type === "critical.acknowledged"
-      ? `Critical result acknowledged by ${text(critical.acknowledged_by)} (${text(critical.accession_number)})`
+      ? `Critical result acknowledged by ${text(critical.acknowledged_by_name || critical.acknowledged_by)} (${text(critical.accession_number)})`
       : `Critical result NOT acknowledged after ${text(critical.minutes_unacknowledged)} min`
         + ` (${text(critical.accession_number)}) — call the referrer`;
     criticalBanner.hidden = false;
   }
 }
 
-function connect(delay = 1000) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/worklist/`);
-  connection.dataset.state = "connecting";
-  connection.textContent = "connecting…";
-  socket.onopen = () => {
-    connection.dataset.state = "live";
-    connection.textContent = "live";
-    reload().catch((error) => console.error(error));
-    delay = 1000;
-  };
-  socket.onmessage = (event) => onMessage(JSON.parse(event.data));
-  socket.onclose = () => {
-    connection.dataset.state = "offline";
-    connection.textContent = "reconnecting…";
-    setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-  };
+const CONNECTION_TEXT = { connecting: "connecting…", live: "live", offline: "reconnecting…", refused: "offline" };
+
+function connect() {
+  liveSocket("/ws/worklist/", {
+    onMessage,
+    // On every (re)connect: messages sent while the socket was down are lost, so re-read.
+    onOpen: () => reload().catch((error) => console.error(error)),
+    onState: (state) => {
+      connection.dataset.state = state === "refused" ? "offline" : state;
+      connection.textContent = CONNECTION_TEXT[state];
+    },
+  });
 }
 
-filters.addEventListener("input", () => render(null));
+filters.addEventListener("input", (event) => {
+  // The reported list is read from the server: a new filter reads its first page again.
+  if (showingReported() && event.target.name !== "sound") {
+    loadReported(0).catch((error) => console.error(error));
+    return;
+  }
+  render(null);
+});
 filters.addEventListener("submit", (event) => event.preventDefault());
 reload().catch((error) => console.error(error));
 connect();

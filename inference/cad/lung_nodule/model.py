@@ -164,9 +164,11 @@ def lungrads_nodules(findings: list[Finding]) -> list[lungrads.Nodule]:
 
 
 def lungrads_summary(findings: list[Finding]) -> tuple[str, str]:
-    """Category ("lungrads:4A") and headline ("3 nodules, largest 11 mm solid, Lung-RADS 4A").
+    """Category ("lungrads:4A") and headline
+    ("3 nodules, largest 11.2 mm mean diameter (Lung-RADS v2022) solid, Lung-RADS 4A").
 
-    Sizes in the headline are Lung-RADS mean diameters, the numbers the category is based on.
+    Sizes in the headline are Lung-RADS v2022 mean diameters to 0.1 mm, the numbers the category is
+    based on, shown with that convention as the reading page and the report show them.
     """
     suggestion = lungrads.suggest(lungrads_nodules(findings), baseline=True)
     if not findings:
@@ -175,5 +177,6 @@ def lungrads_summary(findings: list[Finding]) -> tuple[str, str]:
     size = lungrads.round_mm(largest.mean_diameter_mm or largest.diameter_mm)
     kind = largest.kind.replace("_", "-")
     noun = "nodule" if len(findings) == 1 else "nodules"
-    headline = f"{len(findings)} {noun}, largest {size:.0f} mm {kind}, Lung-RADS {suggestion.category}"
+    headline = (f"{len(findings)} {noun}, largest {size:.1f} mm mean diameter (Lung-RADS v2022) {kind}, "
+                f"Lung-RADS {suggestion.category}")
     return suggestion.as_category, headline
