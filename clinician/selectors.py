@@ -19,7 +19,7 @@ from accounts.permissions import user_has_role
 from clinician.conf import show_ai_before_signing
 from clinician.models import ReferrerLink
 from clinician.names import near_match, referrer_display, referrer_from_parts, referrer_parse
-from worklist.models import AuditEvent, CriticalResult, Order, ReadingState, ReportVersion, Study
+from worklist.models import READABLE_IDENTITY, AuditEvent, CriticalResult, Order, ReadingState, ReportVersion, Study
 
 
 class StudyNotVisible(Exception):
@@ -53,7 +53,7 @@ def clinician_studies(user) -> QuerySet[Study]:
     ordered = Order.objects.filter(referring_physician__in=order_names).exclude(accession_number="")
     return Study.objects.filter(
         Q(referring_physician__in=header_names) | Q(accession_number__in=ordered.values("accession_number"))
-    )
+    ).filter(identity_state__in=READABLE_IDENTITY)  # a held arrival is nobody's patient until resolved
 
 
 def studies_visible_to(user) -> QuerySet[Study]:

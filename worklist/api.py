@@ -15,9 +15,21 @@ from triage.priority import AGEING_MODES
 from triage.rules import QUEUE_NAMES
 from triage.selectors import order_policy
 from worklist.hl7_orders import Hl7OrderError
+from worklist.identity import (
+    IdentityNotCorrected,
+    IdentityNotInConflict,
+    identity_conflicts_open,
+    study_identity_resolve,
+)
 from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.selectors import worklist_studies
-from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySerializer, UrgencyClassSerializer
+from worklist.serializers import (
+    AlertSerializer,
+    IdentityConflictSerializer,
+    StudyDetailSerializer,
+    StudySerializer,
+    UrgencyClassSerializer,
+)
 from worklist.services import (
     StudyClaimedByOther,
     StudyNotClaimable,
@@ -280,3 +292,38 @@ class RadiologistListApi(APIView):
     def get(self, request):
         readers = User.objects.filter(role=Role.RADIOLOGIST, is_active=True).order_by("last_name", "username")
         return Response(self.RadiologistSerializer(readers, many=True).data)
+
+
+class IdentityConflictListApi(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=IdentityConflictSerializer(many=True),
+                   summary="Arrivals held for a patient identity conflict (manager; IHE PIR)")
+    def get(self, request):
+        conflicts = list(identity_conflicts_open())
+        audit_record(user=request.user, action="identity.list", detail=f"{len(conflicts)} conflicts", request=request)
+        return Response(IdentityConflictSerializer(conflicts, many=True).data)
+
+
+class IdentityResolveApi(APIView):
+    permission_classes = [IsManager]
+
+    class IdentityResolveInputSerializer(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=["keep_apart", "same_patient"])
+        note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+    @extend_schema(request=IdentityResolveInputSerializer,
+                   responses={200: StudySerializer, 409: OpenApiResponse(description="No open conflict, or the "
+                                                                          "archive is not corrected yet")},
+                   summary="Resolve an identity conflict: keep the two studies apart, or confirm the same patient "
+                           "after a correction in the archive (manager)")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.IdentityResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            study = study_identity_resolve(study_id=study_id, user=request.user, request=request,
+                                           **data.validated_data)
+        except (IdentityNotInConflict, IdentityNotCorrected) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(StudySerializer(study).data)

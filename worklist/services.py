@@ -20,7 +20,7 @@ from triage.priority import AiResult, StudyFacts, policy_check, prioritise, targ
 from triage.selectors import order_policy, urgency_targets
 from worklist.events import alert_publish, study_publish
 from worklist.hl7_orders import parse_hl7_order
-from worklist.models import Alert, AuditEvent, Order, ReadingState, Study, StudyStatus
+from worklist.models import READABLE_IDENTITY, Alert, AuditEvent, Order, ReadingState, Study, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,8 @@ def study_claim(*, study_id: int, user) -> Study:
     """
     if user.role != Role.RADIOLOGIST:
         raise StudyNotClaimable("only radiologists claim studies")
+    if Study.objects.filter(pk=study_id).exclude(identity_state__in=READABLE_IDENTITY).exists():
+        raise StudyNotClaimable("patient identity conflict: a manager must resolve it before reading")
     now = timezone.now()
     lapsed = now - timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS)
     with transaction.atomic():
