@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.body_size_limit",
     "django.middleware.security.SecurityMiddleware",
     "frontend.ohif.StaticFilesMiddleware",  # WhiteNoise, plus OHIF's dist at the site root
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,6 +58,11 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Request bodies: every one is capped (config.middleware.body_size_limit answers 413 above it;
+# Django's own check covers only request.body/POST, not DRF's parsers reading the stream).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_BODY_BYTES", 1024 * 1024)
+HL7_MAX_BYTES = env_int("HL7_MAX_BYTES", 64 * 1024)  # an imaging order is a few hundred bytes
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"

@@ -1,8 +1,10 @@
 """REST API of the worklist: thin views that validate, call a selector or service, serialise."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
@@ -124,13 +126,26 @@ class StudyReleaseApi(APIView):
         return Response(StudySerializer(study).data)
 
 
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "request body too large"
+
+
 class Hl7Parser(BaseParser):
-    """HL7 v2 ER7 text, as a RIS interface engine posts it."""
+    """HL7 v2 ER7 text, as a RIS interface engine posts it.
+
+    An imaging order is a few hundred bytes: more than HL7_MAX_BYTES is refused unread (a 30 MB
+    body was accepted, and 1 MB of separators held a worker for seconds in the parser).
+    """
 
     media_type = "application/hl7-v2"
 
     def parse(self, stream, media_type=None, parser_context=None) -> str:
-        return stream.read().decode("utf-8", errors="replace")
+        limit = settings.HL7_MAX_BYTES
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise BodyTooLarge(f"an HL7 order may be at most {limit} bytes")
+        return body.decode("utf-8", errors="replace")
 
 
 class PlainTextParser(Hl7Parser):
@@ -144,7 +159,9 @@ class Hl7OrderApi(APIView):
     @extend_schema(
         request={"application/hl7-v2": str, "text/plain": str},
         responses={200: OpenApiResponse(description="AA: order stored"),
-                   400: OpenApiResponse(description="AE: the reason the message was refused")},
+                   400: OpenApiResponse(description="AE: the reason the message was refused (another patient's "
+                                                    "accession among them)"),
+                   413: OpenApiResponse(description="Body over HL7_MAX_BYTES")},
         summary="Receive an imaging order (HL7 v2 ORM^O01 / OMI^O23) from the RIS",
     )
     def post(self, request):

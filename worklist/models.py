@@ -261,6 +261,7 @@ class Alert(models.Model):
     class Kind(models.TextChoices):
         AI_CRITICAL_UNOPENED = "ai_critical_unopened", "AI-critical study not opened within target"
         IDENTITY_CONFLICT = "identity_conflict", "Patient identity conflict: a UID already belongs to another patient"
+        ORDER_PATIENT_MISMATCH = "order_patient_mismatch", "HL7 order refused: it names another patient"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="alerts")
