@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "config.middleware.body_size_limit",
     "django.middleware.security.SecurityMiddleware",
     "frontend.ohif.StaticFilesMiddleware",  # WhiteNoise, plus OHIF's dist at the site root
+    "config.middleware.security_headers",  # after static files: they stay cacheable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
