@@ -5,13 +5,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ReadingMode, Role, User
 from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist, SendsOrders
+from config.pagination import BoundedLimitOffsetPagination
 from triage.models import UrgencyClass
 from triage.priority import AGEING_MODES
 from triage.rules import QUEUE_NAMES
@@ -70,7 +70,7 @@ class WorklistApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         studies = worklist_studies(user=request.user, **filters.validated_data)
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(studies, request, view=self)
         audit_record(user=request.user, action="worklist.view", detail=f"{len(page)} studies", request=request)
         return paginator.get_paginated_response(StudySerializer(page, many=True).data)
