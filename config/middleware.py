@@ -49,3 +49,31 @@ def security_headers(get_response):
         return response
 
     return middleware
+
+
+LOGIN_PATHS = ("/login/", "/api/auth/token/")
+
+
+def login_address_limit(get_response):
+    """Password spraying: django-axes locks a (username, address) pair; this refuses any login from
+    an address whose failures across all usernames reach LOGIN_ADDRESS_FAILURE_LIMIT within the
+    lockout period (axes' own AccessAttempt rows are the count, so every worker sees the same)."""
+
+    def middleware(request):
+        if request.method == "POST" and request.path in LOGIN_PATHS and settings.AXES_ENABLED:
+            from datetime import timedelta
+
+            from axes.models import AccessAttempt
+            from django.db.models import Sum
+            from django.utils import timezone
+
+            since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+            failures = (AccessAttempt.objects.filter(ip_address=request.META.get("REMOTE_ADDR"),
+                                                     attempt_time__gte=since)
+                        .aggregate(n=Sum("failures_since_start"))["n"] or 0)
+            if failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+                return HttpResponse("Too many failed logins from this address; try again later.", status=429,
+                                    content_type="text/plain")
+        return get_response(request)
+
+    return middleware

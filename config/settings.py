@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.login_address_limit",  # failures per address across usernames
     # Last, as django-axes asks: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -117,6 +118,8 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_HOURS", 0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Across usernames (password spraying from one address): config.middleware.login_address_limit.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 # The client address is REMOTE_ADDR, always. The ASGI server (config.serve) puts the real client
 # there: it honours X-Forwarded-For only from the proxies DJANGO_BEHIND_PROXY names, so a guesser
 # cannot pick a new address for every attempt and the audit log records the real one.
