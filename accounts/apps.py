@@ -5,4 +5,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import sockets  # noqa: F401  (signal handlers)
+        from accounts import sockets, tokens  # noqa: F401  (signal handlers)

@@ -13,13 +13,14 @@ import re
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.tokens import ExpiringTokenAuthentication
 from clinician import fhir
 from clinician.permissions import IsClinicianOrDepartment
 from clinician.selectors import studies_visible_to
@@ -58,7 +59,7 @@ def not_found(resource_type: str) -> FhirError:
 
 @extend_schema(exclude=True)  # FHIR describes itself: GET /fhir/metadata
 class FhirView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsClinicianOrDepartment]
     renderer_classes = [FhirJsonRenderer]
     content_negotiation_class = FhirNegotiation
