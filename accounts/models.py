@@ -41,3 +41,16 @@ class User(AbstractUser):
     def reads_worklist(self) -> bool:
         # Managers see the department's worklist (to reassign); clinicians never do.
         return self.role in (Role.RADIOLOGIST, Role.MANAGER)
+
+
+class ApiToken(models.Model):
+    """An API token, stored as its SHA-256 digest only; it expires, and a password change revokes it
+    (accounts.tokens). The key itself is shown once, when it is issued."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user_id}, expires {self.expires_at:%Y-%m-%d}"

@@ -5,6 +5,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.models import Role
 from accounts.permissions import user_has_role
+from accounts.sockets import user_group
 from clinician.events import DEPARTMENT_GROUP, clinician_group
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -29,13 +30,21 @@ class ClinicianConsumer(AsyncJsonWebsocketConsumer):
             return
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        self.user_id = user.pk
         await self.accept()
         # The client re-reads its page now: it may have missed messages while away.
         await self.send_json({"type": "hello", "user": user.username})
 
     async def disconnect(self, code):
+        if getattr(self, "user_id", None) is not None:
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def session_end(self, event):
+        # Logged out, deactivated or given another role (accounts.sockets): nothing more is sent.
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":

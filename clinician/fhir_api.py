@@ -8,16 +8,19 @@ parameters are refused rather than ignored: ignoring a misspelt filter would ret
 
 from __future__ import annotations
 
+import re
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.tokens import ExpiringTokenAuthentication
 from clinician import fhir
 from clinician.permissions import IsClinicianOrDepartment
 from clinician.selectors import studies_visible_to
@@ -56,7 +59,7 @@ def not_found(resource_type: str) -> FhirError:
 
 @extend_schema(exclude=True)  # FHIR describes itself: GET /fhir/metadata
 class FhirView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsClinicianOrDepartment]
     renderer_classes = [FhirJsonRenderer]
     content_negotiation_class = FhirNegotiation
@@ -94,6 +97,15 @@ def _values(raw: str) -> list[str]:
     return [part.split("|")[-1].strip() for part in raw.split(",") if part.split("|")[-1].strip()]
 
 
+# A logical id here is a database key: ASCII digits that fit a bigint. str.isdigit() also accepts
+# "²" and 30-digit numbers, which int() or the database then refused with a 500 (issue 17).
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def resource_pk(resource_id: str) -> int | None:
+    return int(resource_id) if _ID.fullmatch(resource_id) else None
+
+
 def _patient_ids(raw: str) -> list[str]:
     return [value.removeprefix("Patient/") for value in _values(raw)]
 
@@ -110,7 +122,10 @@ class FhirSearchView(FhirView):
 
     def count(self, request) -> int:
         try:
-            return max(0, min(int(request.query_params.get("_count", MAX_COUNT)), MAX_COUNT))
+            raw = request.query_params.get("_count", str(MAX_COUNT))
+            if not re.fullmatch(r"[0-9]{1,9}", raw):
+                raise ValueError(raw)
+            return min(int(raw), MAX_COUNT)
         except ValueError:
             raise FhirError(400, "invalid", "_count must be a number") from None
 
@@ -128,7 +143,7 @@ class FhirSearchView(FhirView):
                 else:
                     studies = studies.filter(accession_number__in=values)
             elif name == "_id":
-                ids = [int(v) for v in _values(raw) if v.isdigit()]
+                ids = [pk for pk in map(resource_pk, _values(raw)) if pk is not None]
                 studies = studies.filter(**{self.id_field + "__in": ids})
         return studies
 
@@ -157,8 +172,9 @@ class ImagingStudyRead(FhirView):
     resource_type = "ImagingStudy"
 
     def get(self, request, resource_id: str):
-        study = studies_visible_to(request.user).filter(pk=int(resource_id)).prefetch_related("series").first() \
-            if resource_id.isdigit() else None
+        pk = resource_pk(resource_id)
+        study = studies_visible_to(request.user).filter(pk=pk).prefetch_related("series").first() \
+            if pk is not None else None
         if study is None:
             raise not_found(self.resource_type)
         audit_record(user=request.user, action="fhir.ImagingStudy.read", study=study, request=request)
@@ -179,8 +195,9 @@ class DiagnosticReportRead(FhirView):
     resource_type = "DiagnosticReport"
 
     def get(self, request, resource_id: str):
-        study = studies_visible_to(request.user).filter(report__pk=int(resource_id)).select_related("report") \
-            .first() if resource_id.isdigit() else None
+        pk = resource_pk(resource_id)
+        study = studies_visible_to(request.user).filter(report__pk=pk).select_related("report") \
+            .first() if pk is not None else None
         if study is None:
             raise not_found(self.resource_type)
         audit_record(user=request.user, action="fhir.DiagnosticReport.read", study=study, request=request)

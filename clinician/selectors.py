@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -19,7 +19,7 @@ from accounts.permissions import user_has_role
 from clinician.conf import show_ai_before_signing
 from clinician.models import ReferrerLink
 from clinician.names import near_match, referrer_display, referrer_from_parts, referrer_parse
-from worklist.models import AuditEvent, CriticalResult, Order, ReadingState, ReportVersion, Study
+from worklist.models import READABLE_IDENTITY, AuditEvent, CriticalResult, Order, ReadingState, ReportVersion, Study
 
 
 class StudyNotVisible(Exception):
@@ -50,10 +50,11 @@ def clinician_studies(user) -> QuerySet[Study]:
         return Study.objects.none()
     header_names = _names_with_keys(Study.objects.values_list("referring_physician", flat=True).distinct(), keys)
     order_names = _names_with_keys(Order.objects.values_list("referring_physician", flat=True).distinct(), keys)
-    ordered = Order.objects.filter(referring_physician__in=order_names).exclude(accession_number="")
-    return Study.objects.filter(
-        Q(referring_physician__in=header_names) | Q(accession_number__in=ordered.values("accession_number"))
-    )
+    # An order gives access to its accession's study only if it names the same patient (or none).
+    ordered = Order.objects.filter(referring_physician__in=order_names, accession_number=OuterRef("accession_number")) \
+        .exclude(accession_number="").filter(Q(patient_id="") | Q(patient_id=OuterRef("patient_id")))
+    return Study.objects.filter(Q(referring_physician__in=header_names) | Q(Exists(ordered))).filter(
+        identity_state__in=READABLE_IDENTITY)  # a held arrival is nobody's patient until resolved
 
 
 def studies_visible_to(user) -> QuerySet[Study]:

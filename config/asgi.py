@@ -10,13 +10,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from clinician.routing import websocket_urlpatterns as clinician_websockets  # noqa: E402  (clinician app hook)
+from config.websocket import SameOriginValidator  # noqa: E402
 from worklist.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": AllowedHostsOriginValidator(SameOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns + clinician_websockets))  # + clinician app hook
-        ),
+        )),
     }
 )

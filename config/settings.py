@@ -10,6 +10,7 @@ import dj_database_url
 from celery.schedules import schedule
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.serve import trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -45,17 +46,25 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.body_size_limit",
     "django.middleware.security.SecurityMiddleware",
     "frontend.ohif.StaticFilesMiddleware",  # WhiteNoise, plus OHIF's dist at the site root
+    "config.middleware.security_headers",  # after static files: they stay cacheable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.login_address_limit",  # failures per address across usernames
     # Last, as django-axes asks: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Request bodies: every one is capped (config.middleware.body_size_limit answers 413 above it;
+# Django's own check covers only request.body/POST, not DRF's parsers reading the stream).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_BODY_BYTES", 1024 * 1024)
+HL7_MAX_BYTES = env_int("HL7_MAX_BYTES", 64 * 1024)  # an imaging order is a few hundred bytes
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -109,13 +118,14 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_HOURS", 0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# The client address is REMOTE_ADDR unless a proxy we trust sets X-Forwarded-For: otherwise a
-# guesser could send a new X-Forwarded-For with every attempt and never be locked out.
-if env_bool("DJANGO_BEHIND_PROXY", False):
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Across usernames (password spraying from one address): config.middleware.login_address_limit.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+# The client address is REMOTE_ADDR, always. The ASGI server (config.serve) puts the real client
+# there: it honours X-Forwarded-For only from the proxies DJANGO_BEHIND_PROXY names, so a guesser
+# cannot pick a new address for every attempt and the audit log records the real one.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+BEHIND_PROXY = trusted_proxies()
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)  # accounts.tokens: hashed, expiring, revoked on password change
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -151,7 +161,8 @@ SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_SECONDS", 12 * 3600)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
+# X-Forwarded-Proto, like X-Forwarded-For, is applied by the ASGI server from trusted proxies only.
+SECURE_PROXY_SSL_HEADER = None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -159,11 +170,11 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 200,
 }
 SPECTACULAR_SETTINGS = {

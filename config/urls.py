@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from accounts.api import ApiTokenObtain
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,7 +12,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("clinician.urls")),
     path("dicom-web/", include("archive.dicomweb_urls")),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", ApiTokenObtain.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("frontend.urls")),

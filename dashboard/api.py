@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime, timedelta
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -26,7 +27,16 @@ TAG = ["stats"]
 class WindowSerializer(serializers.Serializer):
     days = serializers.FloatField(required=False, default=30, min_value=1 / 24, max_value=366,
                                   help_text="Length of the window in days, ending now (or at `until`)")
-    until = serializers.DateTimeField(required=False, help_text="End of the window (default: now)")
+    until = serializers.DateTimeField(required=False,
+                                      help_text="End of the window (default: now), 2000 to a year ahead")
+
+    def validate_until(self, value):
+        # Window arithmetic and day buckets run past datetime's range near years 1 and 9999
+        # ("date value out of range", a 500): only dates this department can have data for.
+        earliest, latest = datetime(2000, 1, 1, tzinfo=UTC), timezone.now() + timedelta(days=366)
+        if not earliest <= value <= latest:
+            raise serializers.ValidationError("until must be between 2000-01-01 and a year from now")
+        return value
 
 
 class StatsApi(APIView):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("manager/capacity/", views.capacity_page, name="manager-capacity"),
     path("manager/dose/", views.dose_page, name="manager-dose"),
     path("manager/targets/", views.targets_page, name="manager-targets"),
+    path("manager/identity/", views.identity_page, name="manager-identity"),
     path("api/stats/backlog/", api.BacklogApi.as_view(), name="stats-backlog"),
     path("api/stats/turnaround/", api.TurnaroundApi.as_view(), name="stats-turnaround"),
     path("api/stats/breaches/", api.BreachesApi.as_view(), name="stats-breaches"),

@@ -8,7 +8,15 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
+from worklist.identity import (
+    IdentityNotCorrected,
+    IdentityNotInConflict,
+    identity_conflicts_open,
+    study_identity_resolve,
+)
+from worklist.models import Study
 from worklist.services import audit_record
 
 PAGES = [
@@ -17,6 +25,7 @@ PAGES = [
     ("capacity", "/manager/capacity/", "Capacity planning"),
     ("dose", "/manager/dose/", "CT dose"),
     ("targets", "/manager/targets/", "Targets"),
+    ("identity", "/manager/identity/", "Identity conflicts"),
 ]
 
 
@@ -64,3 +73,20 @@ def dose_page(request):
 @manager_page("targets")
 def targets_page(request):
     return _render(request, "targets", "dashboard/targets.html")
+
+
+@require_http_methods(["GET", "POST"])
+@manager_page("identity")
+def identity_page(request):
+    """Held arrivals (worklist.identity) and the two decisions; a plain form, no script."""
+    message = ""
+    if request.method == "POST":
+        try:
+            study_identity_resolve(study_id=int(request.POST.get("study", "0")), user=request.user, request=request,
+                                   decision=request.POST.get("decision", ""), note=request.POST.get("note", "")[:300])
+            message = "Resolved."
+        except (ValueError, Study.DoesNotExist, IdentityNotInConflict, IdentityNotCorrected) as exc:
+            message = f"Not resolved: {exc}"
+    return render(request, "dashboard/identity.html", {
+        "pages": PAGES, "current": "identity", "conflicts": identity_conflicts_open(), "message": message,
+    }, status=200 if not message.startswith("Not") else 409)

@@ -296,7 +296,9 @@ def ai_class(facts: StudyFacts, *, targets: Mapping[str, Target] | None = None) 
     for result in facts.ai_findings:
         label = rules.category_label(result.category)
         code, known_system = rules.category_urgency(result.category)
-        details = [result.headline.strip()[:60]] if isinstance(result.headline, str) and result.headline.strip() else []
+        # A model's headline is free text; the reason is one line on the worklist (no line breaks).
+        headline = " ".join(result.headline.split())[:60] if isinstance(result.headline, str) else ""
+        details = [headline] if headline else []
         if known_system:
             why = f"AI: {label} suggested"
         else:

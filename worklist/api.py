@@ -1,23 +1,37 @@
 """REST API of the worklist: thin views that validate, call a selector or service, serialise."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ReadingMode, Role, User
 from accounts.permissions import IsManager, IsRadiologist, ReadsWorklist, SendsOrders
+from config.pagination import BoundedLimitOffsetPagination
 from triage.models import UrgencyClass
 from triage.priority import AGEING_MODES
 from triage.rules import QUEUE_NAMES
 from triage.selectors import order_policy
 from worklist.hl7_orders import Hl7OrderError
+from worklist.identity import (
+    IdentityNotCorrected,
+    IdentityNotInConflict,
+    identity_conflicts_open,
+    study_identity_resolve,
+)
 from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.selectors import worklist_studies
-from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySerializer, UrgencyClassSerializer
+from worklist.serializers import (
+    AlertSerializer,
+    IdentityConflictSerializer,
+    StudyDetailSerializer,
+    StudySerializer,
+    UrgencyClassSerializer,
+)
 from worklist.services import (
     StudyClaimedByOther,
     StudyNotClaimable,
@@ -56,7 +70,7 @@ class WorklistApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         studies = worklist_studies(user=request.user, **filters.validated_data)
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(studies, request, view=self)
         audit_record(user=request.user, action="worklist.view", detail=f"{len(page)} studies", request=request)
         return paginator.get_paginated_response(StudySerializer(page, many=True).data)
@@ -112,13 +126,26 @@ class StudyReleaseApi(APIView):
         return Response(StudySerializer(study).data)
 
 
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "request body too large"
+
+
 class Hl7Parser(BaseParser):
-    """HL7 v2 ER7 text, as a RIS interface engine posts it."""
+    """HL7 v2 ER7 text, as a RIS interface engine posts it.
+
+    An imaging order is a few hundred bytes: more than HL7_MAX_BYTES is refused unread (a 30 MB
+    body was accepted, and 1 MB of separators held a worker for seconds in the parser).
+    """
 
     media_type = "application/hl7-v2"
 
     def parse(self, stream, media_type=None, parser_context=None) -> str:
-        return stream.read().decode("utf-8", errors="replace")
+        limit = settings.HL7_MAX_BYTES
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise BodyTooLarge(f"an HL7 order may be at most {limit} bytes")
+        return body.decode("utf-8", errors="replace")
 
 
 class PlainTextParser(Hl7Parser):
@@ -132,7 +159,9 @@ class Hl7OrderApi(APIView):
     @extend_schema(
         request={"application/hl7-v2": str, "text/plain": str},
         responses={200: OpenApiResponse(description="AA: order stored"),
-                   400: OpenApiResponse(description="AE: the reason the message was refused")},
+                   400: OpenApiResponse(description="AE: the reason the message was refused (another patient's "
+                                                    "accession among them)"),
+                   413: OpenApiResponse(description="Body over HL7_MAX_BYTES")},
         summary="Receive an imaging order (HL7 v2 ORM^O01 / OMI^O23) from the RIS",
     )
     def post(self, request):
@@ -280,3 +309,38 @@ class RadiologistListApi(APIView):
     def get(self, request):
         readers = User.objects.filter(role=Role.RADIOLOGIST, is_active=True).order_by("last_name", "username")
         return Response(self.RadiologistSerializer(readers, many=True).data)
+
+
+class IdentityConflictListApi(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=IdentityConflictSerializer(many=True),
+                   summary="Arrivals held for a patient identity conflict (manager; IHE PIR)")
+    def get(self, request):
+        conflicts = list(identity_conflicts_open())
+        audit_record(user=request.user, action="identity.list", detail=f"{len(conflicts)} conflicts", request=request)
+        return Response(IdentityConflictSerializer(conflicts, many=True).data)
+
+
+class IdentityResolveApi(APIView):
+    permission_classes = [IsManager]
+
+    class IdentityResolveInputSerializer(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=["keep_apart", "same_patient"])
+        note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+    @extend_schema(request=IdentityResolveInputSerializer,
+                   responses={200: StudySerializer, 409: OpenApiResponse(description="No open conflict, or the "
+                                                                          "archive is not corrected yet")},
+                   summary="Resolve an identity conflict: keep the two studies apart, or confirm the same patient "
+                           "after a correction in the archive (manager)")
+    def post(self, request, study_id: int):
+        get_object_or_404(Study, pk=study_id)
+        data = self.IdentityResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            study = study_identity_resolve(study_id=study_id, user=request.user, request=request,
+                                           **data.validated_data)
+        except (IdentityNotInConflict, IdentityNotCorrected) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(StudySerializer(study).data)

@@ -17,6 +17,12 @@ PATIENT_CLASS_WORDS = {"E": "EMERGENCY", "I": "INPATIENT", "O": "OUTPATIENT", "P
                        "R": "OUTPATIENT", "B": "INPATIENT"}
 
 
+# python-hl7 builds an object per field, repetition and component: 1 MB of separators held a
+# worker for ~9 s. A real ORM/OMI has a few hundred; refuse far more before parsing.
+MAX_SEPARATORS = 4096
+_SEPARATORS = "|^~&"
+
+
 class Hl7OrderError(ValueError):
     """The message is not an imaging order this application can use; the text says why."""
 
@@ -47,6 +53,8 @@ def parse_hl7_order(text: str) -> ParsedOrder:
     normalised = "\r".join(line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line)
     if not normalised.startswith("MSH"):
         raise Hl7OrderError("not an HL7 v2 message: it must start with an MSH segment")
+    if sum(normalised.count(sep) for sep in _SEPARATORS) > MAX_SEPARATORS:
+        raise Hl7OrderError(f"more than {MAX_SEPARATORS} field separators: not an imaging order")
     try:
         message = hl7.parse(normalised)
     except Exception as exc:  # noqa: BLE001 - python-hl7 raises several kinds on garbage

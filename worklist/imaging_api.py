@@ -78,6 +78,9 @@ class SeriesPixelsApi(APIView):
         query.is_valid(raise_exception=True)
         ids = [part for part in query.validated_data["ids"].split(",") if part]
         series = _series_of_study(study_id, series_id)
+        # Every read of patient data is audited, pixels included (issue 17).
+        audit_record(user=request.user, action="study.pixels", study=series.study,
+                     detail=f"series {series.pk}: {len(ids)} slices", request=request)
         try:
             result = imaging.series_pixels(series.orthanc_id, ids)
         except imaging.SliceNotInSeries as exc:

@@ -1,4 +1,4 @@
-"""Ingestion: follow Orthanc's change feed and keep one Study row per StudyInstanceUID.
+"""Ingestion: follow Orthanc's change feed and keep one Study row per Orthanc study (patient + UID).
 
 The cursor is stored in the database and advanced only after the study it points past
 has been saved, so a crash anywhere re-reads a change instead of losing it. Saving a
@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
 
 from archive import orthanc
-from worklist.models import IngestCursor, PendingStudy, Series, Study, StudyStatus
+from worklist.identity import identity_clash_find, identity_conflict_mark
+from worklist.models import IdentityState, IngestCursor, PendingStudy, Series, Study, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +193,12 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
         ).split()
     }
     with transaction.atomic():
-        study = Study.objects.select_for_update().filter(study_instance_uid=meta.study_instance_uid).first()
+        # Orthanc's study id hashes PatientID + StudyInstanceUID: the identity (IHE PIR), never the UID alone.
+        study = Study.objects.select_for_update().filter(orthanc_id=meta.orthanc_id).first()
         created = study is None
         if created:
             study = Study(
-                study_instance_uid=meta.study_instance_uid,
+                orthanc_id=meta.orthanc_id,
                 arrived_at=meta.arrived_at or djtz.now(),
                 status=StudyStatus.RECEIVED,
                 status_changed_at=djtz.now(),
@@ -204,16 +206,22 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
         images_changed = created or study.instance_count != meta.image_instance_count
         for name, value in fields.items():
             setattr(study, name, value)
+        study.study_instance_uid = meta.study_instance_uid
         study.series_count = len([s for s in meta.series if s.modality not in NON_IMAGE_MODALITIES])
         study.instance_count = meta.image_instance_count
         study_prioritise(study)
         study.save()
+        clash = None
+        if study.identity_state == IdentityState.OK:
+            clash = identity_clash_find(
+                orthanc_id=meta.orthanc_id, study_instance_uid=meta.study_instance_uid, patient_id=meta.patient_id,
+                series=[(s.series_instance_uid, s.orthanc_id) for s in meta.series])
         for s in meta.series:
             Series.objects.update_or_create(
-                series_instance_uid=s.series_instance_uid,
+                orthanc_id=s.orthanc_id,
                 defaults={
                     "study": study,
-                    "orthanc_id": s.orthanc_id,
+                    "series_instance_uid": s.series_instance_uid,
                     "modality": s.modality,
                     "series_number": s.series_number,
                     "description": s.description,
@@ -221,7 +229,9 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
                     "instance_count": s.instance_count,
                 },
             )
-        if images_changed:
+        if clash is not None:
+            identity_conflict_mark(study, clash)
+        if images_changed and study.identity_state != IdentityState.CONFLICT:
             from inference.services import analysis_request
 
             analysis_request(study)
@@ -247,7 +257,8 @@ def study_ingest(orthanc_study_id: str) -> Study | None:
         study.pk,
         study.modality,
         study.instance_count,
-        ", queued for analysis" if images_changed else "",
+        ", held: identity conflict" if study.identity_state == IdentityState.CONFLICT
+        else ", queued for analysis" if images_changed else "",
     )
     return study
 

@@ -19,10 +19,27 @@ class ReadingState(models.TextChoices):
     REPORTED = "reported", "Reported"
 
 
-class Study(models.Model):
-    """One imaging study as the worklist knows it; the pixels stay in Orthanc."""
+class IdentityState(models.TextChoices):
+    """Patient identity of an arrival (IHE PIR): a UID reused for another patient is never merged."""
 
-    study_instance_uid = models.CharField(max_length=64, unique=True)
+    OK = "", "Consistent"
+    CONFLICT = "conflict", "Identity conflict: held for a manager"
+    KEPT_APART = "kept_apart", "Kept apart by a manager"
+    MERGED = "merged", "Corrected in the archive and merged into the other study"
+
+
+# Held (conflict) and merged-away arrivals are neither read nor shown to clinicians (worklist.identity).
+READABLE_IDENTITY = (IdentityState.OK, IdentityState.KEPT_APART)
+
+
+class Study(models.Model):
+    """One imaging study as the worklist knows it; the pixels stay in Orthanc.
+
+    Identified as Orthanc identifies it: PatientID + StudyInstanceUID (``orthanc_id`` is Orthanc's
+    hash of the two), never by the StudyInstanceUID alone.
+    """
+
+    study_instance_uid = models.CharField(max_length=64, db_index=True)
     orthanc_id = models.CharField(max_length=64, unique=True)
 
     patient_id = models.CharField(max_length=64, blank=True)
@@ -74,6 +91,12 @@ class Study(models.Model):
         max_length=24, default="general", help_text="general | screening | diagnostic_workup (triage.rules)"
     )
 
+    identity_state = models.CharField(max_length=16, choices=IdentityState.choices, default=IdentityState.OK,
+                                      blank=True)
+    identity_reason = models.CharField(max_length=300, blank=True)
+    identity_conflict_with = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                               related_name="identity_conflicts")
+
     reading_state = models.CharField(max_length=16, choices=ReadingState.choices, default=ReadingState.UNREAD)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_studies"
@@ -100,6 +123,9 @@ class Study(models.Model):
             models.Index(fields=["status", "status_changed_at"], name="study_pipeline_state"),
             models.Index(fields=["patient_id"], name="study_patient"),
             models.Index(fields=["accession_number"], name="study_accession"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["patient_id", "study_instance_uid"], name="study_patient_and_uid"),
         ]
 
     def __str__(self) -> str:
@@ -203,7 +229,9 @@ class CriticalResult(models.Model):
 
 class Series(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="series")
-    series_instance_uid = models.CharField(max_length=64, unique=True)
+    # Not unique on its own: a SeriesInstanceUID reused by another study is an identity conflict
+    # to show, not a row to take over (orthanc_id, Orthanc's hash of patient + study + series, is).
+    series_instance_uid = models.CharField(max_length=64, db_index=True)
     orthanc_id = models.CharField(max_length=64, unique=True)
     modality = models.CharField(max_length=16, blank=True)
     series_number = models.IntegerField(null=True, blank=True)
@@ -214,6 +242,7 @@ class Series(models.Model):
     class Meta:
         ordering = ["series_number", "id"]
         verbose_name_plural = "series"
+        constraints = [models.UniqueConstraint(fields=["study", "series_instance_uid"], name="series_uid_in_study")]
 
     def __str__(self) -> str:
         return f"Series {self.series_number} {self.modality} of study {self.study_id}"
@@ -243,6 +272,8 @@ class Alert(models.Model):
 
     class Kind(models.TextChoices):
         AI_CRITICAL_UNOPENED = "ai_critical_unopened", "AI-critical study not opened within target"
+        IDENTITY_CONFLICT = "identity_conflict", "Patient identity conflict: a UID already belongs to another patient"
+        ORDER_PATIENT_MISMATCH = "order_patient_mismatch", "HL7 order refused: it names another patient"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="alerts")

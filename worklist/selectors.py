@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 
 from triage.priority import ORDER_FIELDS
-from worklist.models import ReadingState, Study
+from worklist.models import IdentityState, ReadingState, Study
 
 
 def worklist_order(queryset: QuerySet[Study]) -> QuerySet[Study]:
@@ -31,7 +31,8 @@ def worklist_studies(
     search: str | None = None,
     updated_since: datetime | None = None,
 ) -> QuerySet[Study]:
-    studies = Study.objects.select_related("claimed_by")
+    # A held arrival merged into another study after a correction in the archive has no images of its own.
+    studies = Study.objects.select_related("claimed_by").exclude(identity_state=IdentityState.MERGED)
     if updated_since is not None:
         # Catch-up after a reconnect must also return studies that left the open worklist.
         studies = studies.filter(updated_at__gt=updated_since)

@@ -36,6 +36,7 @@ class StudySerializer(serializers.ModelSerializer):
             "status", "status_reason", "ai_headline", "ai_suspicion",
             "urgency_code", "urgency_name", "urgency_rank", "due_at", "order_tier", "order_at", "priority_reason",
             "escalation", "reading_queue", "reading_state", "claimed_by", "claimed_at", "updated_at",
+            "identity_state", "identity_reason",
         ]
         read_only_fields = fields
 
@@ -92,3 +93,15 @@ class UrgencyClassSerializer(serializers.ModelSerializer):
         model = UrgencyClass
         fields = ["code", "name", "rank", "target_minutes", "ceiling_minutes", "description", "updated_at"]
         read_only_fields = ["code", "rank", "description", "updated_at"]
+
+
+class IdentityConflictSerializer(serializers.ModelSerializer):
+    """A held arrival and the study whose UID it reused (worklist.identity)."""
+
+    conflict_with = StudySerializer(source="identity_conflict_with", read_only=True)
+
+    class Meta:
+        model = Study
+        fields = ["id", "patient_id", "patient_name", "study_instance_uid", "accession_number", "arrived_at",
+                  "identity_state", "identity_reason", "conflict_with"]
+        read_only_fields = fields

@@ -19,8 +19,8 @@ from triage.models import AgeingPolicy, UrgencyClass
 from triage.priority import AiResult, StudyFacts, policy_check, prioritise, targets_check
 from triage.selectors import order_policy, urgency_targets
 from worklist.events import alert_publish, study_publish
-from worklist.hl7_orders import parse_hl7_order
-from worklist.models import Alert, AuditEvent, Order, ReadingState, Study, StudyStatus
+from worklist.hl7_orders import Hl7OrderError, parse_hl7_order
+from worklist.models import READABLE_IDENTITY, Alert, AuditEvent, Order, ReadingState, Study, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def study_facts(study: Study) -> StudyFacts:
             for run in study.analyses.filter(status=AnalysisStatus.DONE)
         )
     order = Order.objects.filter(accession_number=study.accession_number).first() if study.accession_number else None
+    if order is not None and not order_matches_patient(order, study):
+        order = None  # another patient's order (identity error): it must not set this study's priority
     ai_status = study.status
     if study.status == StudyStatus.AI_FAILED and study.status_reason:
         ai_status = f"{study.status}: {study.status_reason}"
@@ -119,6 +121,8 @@ def study_claim(*, study_id: int, user, for_amendment: bool = False) -> Study:
     """
     if user.role != Role.RADIOLOGIST:
         raise StudyNotClaimable("only radiologists claim studies")
+    if Study.objects.filter(pk=study_id).exclude(identity_state__in=READABLE_IDENTITY).exists():
+        raise StudyNotClaimable("patient identity conflict: a manager must resolve it before reading")
     now = timezone.now()
     lapsed = now - timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS)
     with transaction.atomic():
@@ -177,11 +181,47 @@ def order_receive(*, message: str) -> Order:
     fields = {name: getattr(parsed, name) for name in (
         "order_control", "priority", "patient_id", "patient_class", "patient_location", "referring_physician",
         "procedure", "message_control_id")}
+    order_patient_check(parsed)  # outside the transaction below: a refusal keeps its alert
     with transaction.atomic():
         order, _ = Order.objects.update_or_create(accession_number=parsed.accession_number, defaults=fields)
         study_ids = list(Study.objects.filter(accession_number=parsed.accession_number).values_list("pk", flat=True))
     studies_reprioritise(study_ids=study_ids)
     return order
+
+
+class Hl7PatientMismatch(Hl7OrderError):
+    """The order names another patient than the study (or earlier order) of its accession."""
+
+
+def order_matches_patient(order: Order, study: Study) -> bool:
+    # An order without a patient ID (PID-3) cannot contradict; with one, it must be the study's.
+    return not order.patient_id or not study.patient_id or order.patient_id == study.patient_id
+
+
+def order_patient_check(parsed) -> None:
+    """Refuse (AE) an order whose PID-3 differs from its accession's study or earlier order, and show
+    it to managers: matching on the accession alone moved another patient's study to STAT and gave
+    the order's referrer access to it (issue 17)."""
+    if not parsed.patient_id:
+        return
+    study = (Study.objects.filter(accession_number=parsed.accession_number).exclude(patient_id="")
+             .exclude(patient_id=parsed.patient_id).first())
+    earlier = (Order.objects.filter(accession_number=parsed.accession_number).exclude(patient_id="")
+               .exclude(patient_id=parsed.patient_id).first())
+    if study is None and earlier is None:
+        return
+    known = study.patient_id if study is not None else earlier.patient_id
+    reason = (f"order for accession {parsed.accession_number} names patient {parsed.patient_id}, but the "
+              f"accession belongs to patient {known}: refused, reconcile in the RIS")
+    if study is not None:
+        alert, created = Alert.objects.get_or_create(kind=Alert.Kind.ORDER_PATIENT_MISMATCH, study=study,
+                                                     defaults={"message": reason[:300]})
+        if not created:
+            Alert.objects.filter(pk=alert.pk).update(message=reason[:300], acknowledged_at=None,
+                                                     acknowledged_by=None, raised_at=timezone.now())
+        transaction.on_commit(lambda: alert_publish(alert.pk))
+    audit_record(user=None, action="order.refused", study=study, detail=reason)
+    raise Hl7PatientMismatch(reason)
 
 
 def study_assign(*, study_id: int, manager, reader) -> Study:

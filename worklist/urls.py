@@ -20,6 +20,8 @@ urlpatterns = [
     path("studies/<int:study_id>/report/v<int:number>.pdf", reading_api.ReportPdfApi.as_view(),
          name="api-report-pdf"),
     path("studies/<int:study_id>/assign/", api.StudyAssignApi.as_view(), name="api-study-assign"),
+    path("studies/<int:study_id>/identity/resolve/", api.IdentityResolveApi.as_view(), name="api-identity-resolve"),
+    path("identity-conflicts/", api.IdentityConflictListApi.as_view(), name="api-identity-conflicts"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("radiologists/", api.RadiologistListApi.as_view(), name="api-radiologists"),
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),

@@ -50,9 +50,9 @@ def test_signed_and_amended_reports_are_stored_in_orthanc(orthanc, celery_worker
         assert not errors, errors
 
     # The report series is not an image series: it triggers no second analysis.
-    wait_until(lambda: archive.get_json(f"studies/{study.orthanc_id}")["IsStable"], timeout=30, what="stable")
-    import time
-
-    time.sleep(2)
+    # Synchronise on the ingester itself: the two report series are saved in the same transaction
+    # that decides whether the study's images changed (worklist.ingest._save_study).
+    wait_until(lambda: study.series.filter(modality="DOC").count() == 2, timeout=30,
+               what="the report series to be ingested")
     study.refresh_from_db()
     assert study.analysis_generation == 1 and study.instance_count == 4

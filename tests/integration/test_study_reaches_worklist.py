@@ -81,10 +81,12 @@ def test_studies_stored_while_web_and_worker_are_down_appear_once_after_restart(
     try:
         wait_until(lambda: Study.objects.filter(study_instance_uid__in=uids, status="no_ai").count() == 3,
                    timeout=60, what="the three studies to be ingested and analysed")
-        # A second sweep of the change feed must not duplicate anything.
-        from worklist.ingest import orthanc_changes_follow
+        # Reading the whole change feed again (a cursor lost in a crash) must not duplicate anything.
+        from worklist.ingest import CURSOR_NAME, orthanc_changes_follow
+        from worklist.models import IngestCursor
 
-        orthanc_changes_follow()
+        IngestCursor.objects.filter(name=CURSOR_NAME).update(last_seq=0)
+        assert orthanc_changes_follow() >= 3  # the three studies were really read again
         assert Study.objects.filter(study_instance_uid__in=uids).count() == 3
         assert all(s.analysed_generation == 1 for s in Study.objects.filter(study_instance_uid__in=uids))
         web.start()

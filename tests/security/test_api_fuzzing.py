@@ -9,9 +9,9 @@ refused) as a manager, then as a clinician, so every operation is reached by a r
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Role
+from accounts.tokens import api_token_issue
 from tests.worklist.factories import make_study
 
 ROLES = (Role.RADIOLOGIST, Role.MANAGER, Role.CLINICIAN)
@@ -46,7 +46,7 @@ def keep_test_connection():
 @pytest.fixture
 def tokens(make_user, keep_test_connection):
     make_study(accession_number="ACC-FUZZ")  # something for the list and detail endpoints to find
-    return {role: Token.objects.get_or_create(user=make_user(f"fuzz-{role}", role))[0].key for role in ROLES}
+    return {role: api_token_issue(make_user(f"fuzz-{role}", role))[0] for role in ROLES}
 
 
 schema = load_schema()

@@ -55,3 +55,16 @@ def test_another_user_is_not_locked_out_by_someone_elses_failures(radiologist, m
     for _ in range(LIMIT):
         login(client, "rosa", "guess")
     assert login(client, "max", "pw-max").status_code == 302
+
+
+def test_spraying_one_password_across_usernames_from_one_address_is_limited(radiologist, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    sprayer = Client(REMOTE_ADDR="198.51.100.20")
+    for index in range(6):  # one wrong password per username: no (username, address) pair is locked
+        assert login(sprayer, f"user{index}", "Winter2026!").status_code == 200
+    refused = login(sprayer, "rosa", "pw-rosa")
+    assert refused.status_code == 429 and "_auth_user_id" not in sprayer.session
+    assert APIClient(REMOTE_ADDR="198.51.100.20").post(
+        "/api/auth/token/", {"username": "rosa", "password": "pw-rosa"}).status_code == 429
+    # Another address is not affected.
+    assert login(Client(REMOTE_ADDR="198.51.100.21"), "rosa", "pw-rosa").status_code == 302

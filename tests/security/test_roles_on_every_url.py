@@ -34,7 +34,8 @@ ACCESS = {
     "api-alert-ack": WORKLIST, "api-urgency-classes": WORKLIST, "api-urgency-class": {M}, "api-orders-hl7": {M, IF},
     "api-ageing-policy": WORKLIST,  # GET; PATCH is manager-only (tests/triage/test_worklist_ageing.py)
     "manager-overview": {M}, "manager-ai": {M}, "manager-capacity": {M}, "manager-dose": {M},
-    "manager-targets": {M}, "manager-audit": {M},
+    "manager-targets": {M}, "manager-audit": {M}, "manager-identity": {M},
+    "api-identity-conflicts": {M}, "api-identity-resolve": {M},
     "stats-backlog": {M}, "stats-turnaround": {M}, "stats-breaches": {M}, "stats-volume": {M},
     "stats-workload": {M}, "stats-ai": {M}, "stats-ai-agreement": {M}, "stats-dose": {M},
     "stats-dose-outliers": {M}, "stats-dose-references": {M}, "stats-capacity-inputs": {M}, "stats-capacity": {M},

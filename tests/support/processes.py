@@ -91,5 +91,6 @@ def celery_worker_process(env: dict[str, str], log_dir: Path, *, beat: bool = Tr
 
 
 def asgi_process(env: dict[str, str], log_dir: Path, port: int) -> ManagedProcess:
-    argv = [str(VENV_BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    # As the Procfile starts it: config.serve decides which proxies' forwarded headers count.
+    argv = [str(VENV_BIN / "python"), "-m", "config.serve", "--host", "127.0.0.1", "--port", str(port)]
     return ManagedProcess("web", argv, env, log_dir / "web.log")

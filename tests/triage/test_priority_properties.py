@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,17 @@ def test_prioritise_never_raises_and_due_is_arrival_plus_its_target(f, now):
     assert p.due_at == f.arrived_at + timedelta(minutes=target.minutes)
     assert p.reason and "\n" not in p.reason
     assert p.escalation in {"none", "near", "overdue"}
+
+
+@pytest.mark.parametrize("headline", ["Nodule\nright upper lobe", "a\r\nb", "x\u2028y", "tab\x0bbed"])
+def test_a_line_break_in_an_ai_headline_never_reaches_the_priority_reason(headline):
+    # The case Hypothesis found about one run in four (issue 17): the reason is one line on the worklist.
+    facts = StudyFacts(arrived_at=T0, requested_priority="ROUTINE", patient_location="WARD 3", hl7_priority=None,
+                       ai_findings=(AiResult(model="lung_nodule", suspicion=0.99, category="lungrads:4B",
+                                             headline=headline),), ai_status="ai_done")
+    reason = prioritise(facts, DEFAULT_TARGETS, now=T0).reason
+    assert headline.split()[0] in reason
+    assert not any(ch in reason for ch in "\n\r\x0b\u2028")
 
 
 @given(f=study_facts, now=nows)

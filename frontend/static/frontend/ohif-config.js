@@ -1,3 +1,5 @@
+// OHIF's dist is served at the site root (frontend.ohif); set here, not inline, for the CSP.
+window.PUBLIC_URL = "/";
 // OHIF's configuration (read before its bundle starts): one data source, this application's DICOMweb
 // endpoint (archive.dicomweb), reached with the browser's session; no upload, no other server.
 const root = `${window.location.origin}/dicom-web`;

@@ -74,6 +74,7 @@ const QUEUE_LABELS = { screening: "screening", diagnostic_workup: "work-up" };
 const AI_STATES = { received: "received", queued: "AI queued", analysing: "AI analysing…" };
 
 function aiText(study) {
+  if (study.identity_state === "conflict") return `IDENTITY CONFLICT (held for a manager): ${text(study.identity_reason)}`;
   if (study.status === "ai_failed") return `AI failed: ${text(study.status_reason)}`;
   if (study.status === "no_ai") return text(study.status_reason) || "No AI for this study type";
   if (study.status === "analysed") return text(study.ai_headline) || "AI: nothing found";
