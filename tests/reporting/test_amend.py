@@ -126,3 +126,22 @@ def test_a_colleague_cannot_sign_over_an_amendment_in_progress(api_as, radiologi
 def test_an_unsigned_study_has_nothing_to_amend(api_as, radiologist):
     study = make_study()
     assert api_as(radiologist).post(f"/api/studies/{study.pk}/report/amendment/").status_code == 409
+
+
+def test_an_amendment_passes_the_signing_guard_unless_an_override_reason_is_given(
+        api_as, other_radiologist, manager, signed_ct):
+    study, _ = signed_ct
+    api_as(manager).post("/api/radiologists/ravi/supervisor/", {"is_supervisor": True})
+    other_radiologist.refresh_from_db()
+    client = api_as(other_radiologist)
+    assert client.post(f"/api/studies/{study.pk}/report/amendment/").status_code == 200
+    # The supervisor has not viewed the images: the guard refuses the amendment as it would a signature.
+    refused = amend(client, study, reason="second opinion")
+    assert refused.status_code == 409 and refused.json()["override_needed"] and refused.json()["problems"]
+    assert not ReportVersion.objects.filter(report__study=study, number=2).exists()
+    signed = amend(client, study, reason="second opinion", override_reason="read on the PACS workstation")
+    assert signed.status_code == 201, signed.content
+    version = ReportVersion.objects.get(report__study=study, number=2)
+    assert version.override_reason == "read on the PACS workstation" and version.overridden
+    assert AuditEvent.objects.filter(study=study, action="report.sign_override",
+                                     detail__contains="read on the PACS workstation").exists()
