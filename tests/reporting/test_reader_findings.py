@@ -40,7 +40,8 @@ def test_a_finding_clicked_on_the_image_is_kept_with_its_slice_and_position(read
     review = FindingReview.objects.get(study=study)
     assert review.site["image"] == {"series_id": series.pk, "slice_index": 31, "sop_instance_uid": "1.2.3.31",
                                     "pixel": [40, 77]}
-    assert "7.5 mm mean diameter (Lung-RADS v2022) part-solid nodule (solid part 4.0 mm)" in report_prefill(study)["findings_text"]
+    assert ("7.5 mm mean diameter (Lung-RADS v2022) part-solid nodule (solid part 4.0 mm)"
+            in report_prefill(study)["findings_text"])
 
 
 @pytest.mark.parametrize(("fields", "message"), [
