@@ -5,8 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from inference.models import AnalysisRun, AnalysisStatus
+from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import AuditEvent, ReadingState, ReportVersion, Study
+from worklist.models import AuditEvent, ReadingState, ReportVersion, Study, StudyStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +18,16 @@ FINDINGS = {"findings": [{"centre_mm": [-60.0, 10.0, -120.0], "diameter_mm": 11.
 @pytest.fixture
 def signed_ct(api_as, radiologist):
     """A chest CT whose AI nodule `rosa` accepted and signed as Lung-RADS 4A."""
-    study = make_study(study_description="CT CHEST LOW DOSE")
+    study = make_study(study_description="CT CHEST LOW DOSE", status=StudyStatus.ANALYSED)
     run = AnalysisRun.objects.create(study=study, model_name="lung_nodule", model_version="1",
                                      status=AnalysisStatus.DONE, result=FINDINGS)
     client = api_as(radiologist)
     client.post(f"/api/studies/{study.pk}/claim/")
     client.post(f"/api/studies/{study.pk}/findings/ai-{run.pk}-0/review/", {"decision": "accepted"})
+    images_viewed(study, radiologist)  # the reader saw the images before signing (signing guard)
     draft = client.get(f"/api/studies/{study.pk}/report/").json()["draft"]
-    assert client.post(f"/api/studies/{study.pk}/report/sign/", draft, format="json").status_code == 201
+    signed = client.post(f"/api/studies/{study.pk}/report/sign/", draft, format="json")
+    assert signed.status_code == 201, signed.content
     return study, run
 
 
@@ -78,6 +81,7 @@ def test_a_supervisor_marked_by_a_manager_may_amend(api_as, other_radiologist, m
     other_radiologist.refresh_from_db()  # force_authenticate keeps the object it was given
     client = api_as(other_radiologist)
     assert client.post(f"/api/studies/{study.pk}/report/amendment/").status_code == 200
+    images_viewed(study, other_radiologist)  # the supervisor looks at the images before correcting
     assert amend(client, study, reason="second opinion").status_code == 201
     assert ReportVersion.objects.get(report__study=study, number=2).author == other_radiologist
 
@@ -122,3 +126,22 @@ def test_a_colleague_cannot_sign_over_an_amendment_in_progress(api_as, radiologi
 def test_an_unsigned_study_has_nothing_to_amend(api_as, radiologist):
     study = make_study()
     assert api_as(radiologist).post(f"/api/studies/{study.pk}/report/amendment/").status_code == 409
+
+
+def test_an_amendment_passes_the_signing_guard_unless_an_override_reason_is_given(
+        api_as, other_radiologist, manager, signed_ct):
+    study, _ = signed_ct
+    api_as(manager).post("/api/radiologists/ravi/supervisor/", {"is_supervisor": True})
+    other_radiologist.refresh_from_db()
+    client = api_as(other_radiologist)
+    assert client.post(f"/api/studies/{study.pk}/report/amendment/").status_code == 200
+    # The supervisor has not viewed the images: the guard refuses the amendment as it would a signature.
+    refused = amend(client, study, reason="second opinion")
+    assert refused.status_code == 409 and refused.json()["override_needed"] and refused.json()["problems"]
+    assert not ReportVersion.objects.filter(report__study=study, number=2).exists()
+    signed = amend(client, study, reason="second opinion", override_reason="read on the PACS workstation")
+    assert signed.status_code == 201, signed.content
+    version = ReportVersion.objects.get(report__study=study, number=2)
+    assert version.override_reason == "read on the PACS workstation" and version.overridden
+    assert AuditEvent.objects.filter(study=study, action="report.sign_override",
+                                     detail__contains="read on the PACS workstation").exists()

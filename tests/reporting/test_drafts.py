@@ -3,6 +3,7 @@
 import pytest
 
 from reporting.models import ReportDraft
+from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import AuditEvent
 
@@ -72,6 +73,7 @@ def test_signing_removes_the_draft(api_as, radiologist):
     client = api_as(radiologist)
     client.post(f"/api/studies/{study.pk}/claim/")
     client.put(f"/api/studies/{study.pk}/report/draft/", {"fields": {"impression": "Normal knee."}}, format="json")
+    images_viewed(study, radiologist)  # the reader saw the images before signing (signing guard)
     assert client.post(f"/api/studies/{study.pk}/report/sign/", {"impression": "Normal knee."},
                        format="json").status_code == 201
     assert not ReportDraft.objects.filter(study=study).exists()

@@ -3,6 +3,7 @@
 import pytest
 from pydicom.uid import generate_uid
 
+from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import FindingReview, Series
 from worklist.reading import report_prefill
@@ -39,7 +40,8 @@ def test_a_finding_clicked_on_the_image_is_kept_with_its_slice_and_position(read
     review = FindingReview.objects.get(study=study)
     assert review.site["image"] == {"series_id": series.pk, "slice_index": 31, "sop_instance_uid": "1.2.3.31",
                                     "pixel": [40, 77]}
-    assert "7.5 mm part-solid nodule (solid part 4 mm)" in report_prefill(study)["findings_text"]
+    assert ("7.5 mm mean diameter (Lung-RADS v2022) part-solid nodule (solid part 4.0 mm)"
+            in report_prefill(study)["findings_text"])
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -66,7 +68,7 @@ def test_a_finding_cannot_be_placed_on_another_studys_image(reading):
     assert not FindingReview.objects.exists()
 
 
-def test_a_reader_finding_is_edited_and_removed_until_signing(reading):
+def test_a_reader_finding_is_edited_and_removed_until_signing(reading, radiologist):
     study, series, client = reading
     key = add(client, study, diameter_mm=6, finding_type="solid", **clicked(series)).json()["key"]
     url = f"/api/studies/{study.pk}/findings/{key}/"
@@ -79,6 +81,7 @@ def test_a_reader_finding_is_edited_and_removed_until_signing(reading):
     assert client.delete(url).status_code == 204
     assert not FindingReview.objects.filter(study=study).exists()
     key = add(client, study, diameter_mm=6, finding_type="solid", **clicked(series)).json()["key"]
+    images_viewed(study, radiologist)  # the reader saw the images before signing (signing guard)
     assert client.post(f"/api/studies/{study.pk}/report/sign/", {"impression": "Nodule.", "lungrads_category": "2"},
                        format="json").status_code == 201
     # Signed: the read is over, the finding stays as signed.
