@@ -21,7 +21,7 @@ from triage.selectors import order_policy
 from worklist.hl7_orders import Hl7OrderError
 from worklist.models import Alert, ReadingState, Study, StudyStatus
 from worklist.rows import study_rows_json
-from worklist.selectors import worklist_studies
+from worklist.selectors import worklist_page_keys, worklist_studies
 from worklist.serializers import AlertSerializer, StudyDetailSerializer, StudySerializer, UrgencyClassSerializer
 from worklist.server_timing import ServerTiming
 from worklist.services import (
@@ -64,10 +64,11 @@ class WorklistApi(APIView):
         filters.is_valid(raise_exception=True)
         studies = worklist_studies(user=request.user, **filters.validated_data)
         paginator = LimitOffsetPagination()
+        paginator.request, paginator.limit, paginator.offset = (
+            request, paginator.get_limit(request), paginator.get_offset(request)
+        )
         with timing("db"):
-            keys = paginator.paginate_queryset(
-                studies.values_list("pk", "updated_at", "claimed_by__username"), request, view=self
-            )
+            keys, paginator.count = worklist_page_keys(studies, limit=paginator.limit, offset=paginator.offset)
         with timing("audit"):
             # Every read is audited, a revalidated (304) one too.
             audit_record(user=request.user, action="worklist.view", detail=f"{len(keys)} studies", request=request)

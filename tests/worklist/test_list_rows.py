@@ -77,3 +77,19 @@ def test_the_list_says_where_its_server_time_went(api_as, radiologist):
     make_study()
     timing = api_as(radiologist).get("/api/worklist/")["Server-Timing"]
     assert [part.split(";")[0] for part in timing.split(", ")] == ["db", "audit", "rows", "view"]
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_total_count_and_links(api_as, radiologist):
+    ids = [make_study().pk for _ in range(3)]
+    client = api_as(radiologist)
+    first = client.get("/api/worklist/?limit=2").json()
+    assert first["count"] == 3 and len(first["results"]) == 2 and first["previous"] is None
+    assert "offset=2" in first["next"]
+    last = client.get("/api/worklist/?limit=2&offset=2").json()
+    assert last["count"] == 3 and last["next"] is None and last["previous"]
+    assert sorted(r["id"] for r in first["results"] + last["results"]) == sorted(ids)
+    past = client.get("/api/worklist/?limit=2&offset=10").json()
+    assert past["count"] == 3 and past["results"] == []
+    assert client.get("/api/worklist/?mine=true").json() == {"count": 0, "next": None, "previous": None,
+                                                             "results": []}
