@@ -59,9 +59,13 @@ def session_for(username: str, role: str) -> str:
 
 def start_server(env: dict, workers: int = 1) -> tuple[object, str]:
     import requests
+    from django.core.management import call_command
 
     from tests.support.processes import ManagedProcess, free_port, wait_until
 
+    # The login page the readiness check loads needs the static manifest (`make test` builds it;
+    # a fresh clone has none): bench_load and bench_pipeline both start the server here.
+    call_command("collectstatic", interactive=False, verbosity=0)
     port = free_port()
     argv = [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--no-access-log", "--workers", str(workers)]
@@ -250,8 +254,6 @@ def main() -> None:
     from worklist.models import Study
 
     call_command("migrate", verbosity=0)
-    # The login page the readiness check loads needs the static manifest (as `make test` builds it).
-    call_command("collectstatic", interactive=False, verbosity=0)
     if Study.objects.count() < 50_000:
         print("filling the bench database with 50,000 studies (bench_dashboard.fill)…", flush=True)
         bench_dashboard.fill(50_000, 60, 1)
