@@ -72,7 +72,11 @@ def start_server(env: dict, workers: int = 1) -> tuple[object, str]:
     log = Path(os.environ.get("BENCH_LOG", "/tmp/bench_load_web.log"))
     server = ManagedProcess("web", argv, env, log).start()
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(url + "/login/", timeout=2).ok, timeout=60, what="uvicorn")
+    try:
+        wait_until(lambda: requests.get(url + "/login/", timeout=2).ok, timeout=60, what="uvicorn")
+    except Exception:
+        server.stop()  # a server that never answered is not left running
+        raise
     return server, url
 
 
