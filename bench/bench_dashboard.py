@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from machine import load_note  # bench/ is the script directory, so on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -299,7 +300,8 @@ def main() -> None:
     results = time_endpoints(args.calls)
 
     print(f"\nPostgreSQL {connection.cursor().connection.info.server_version}, {counts['Study']} studies, "
-          f"{args.calls} calls per endpoint (after 2 warm-up calls), Django test client as a manager\n")
+          f"{args.calls} calls per endpoint (after 2 warm-up calls), Django test client as a manager; "
+          f"{load_note()}\n")
     print("| endpoint | median ms | p95 ms | response bytes |")
     print("|---|---|---|---|")
     for url, median, p95, size in results:

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import load_note  # bench/ is the script directory, so on sys.path
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
@@ -51,6 +53,7 @@ def main() -> None:
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['kind']:<14}{r['median_s']:>10.2f}{r['min_s']:>8.2f}{r['instances']:>11}{r['peak_rss_mb']:>13.0f}")
+    print(f"\n{load_note()}")
 
 
 if __name__ == "__main__":

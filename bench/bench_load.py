@@ -2,6 +2,7 @@
 
     python bench/bench_load.py                       # both parts, on 50,000 studies
     python bench/bench_load.py --part api --clients 50 --seconds 30
+    python bench/bench_load.py --part open --clients 50 --interval 2 --pushes 1 --seconds 60
     python bench/bench_load.py --part ws --sockets 200 --updates 10
 
 Uses its own database, filled once with bench/bench_dashboard.py's fill (50,000 department-shaped
@@ -58,16 +59,24 @@ def session_for(username: str, role: str) -> str:
 
 def start_server(env: dict, workers: int = 1) -> tuple[object, str]:
     import requests
+    from django.core.management import call_command
 
     from tests.support.processes import ManagedProcess, free_port, wait_until
 
+    # The login page the readiness check loads needs the static manifest (`make test` builds it;
+    # a fresh clone has none): bench_load and bench_pipeline both start the server here.
+    call_command("collectstatic", interactive=False, verbosity=0)
     port = free_port()
     argv = [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--no-access-log", "--workers", str(workers)]
     log = Path(os.environ.get("BENCH_LOG", "/tmp/bench_load_web.log"))
     server = ManagedProcess("web", argv, env, log).start()
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(url + "/login/", timeout=2).ok, timeout=60, what="uvicorn")
+    try:
+        wait_until(lambda: requests.get(url + "/login/", timeout=2).ok, timeout=60, what="uvicorn")
+    except Exception:
+        server.stop()  # a server that never answered is not left running
+        raise
     return server, url
 
 
@@ -76,6 +85,7 @@ def bench_api(url: str, clients: int, seconds: float) -> dict:
 
     cookies = [session_for(f"bench-rad-{i}", "radiologist") for i in range(clients)]
     latencies: list[float] = []
+    server_ms: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -83,15 +93,17 @@ def bench_api(url: str, clients: int, seconds: float) -> dict:
     def client(cookie: str) -> None:
         session = requests.Session()
         session.cookies.set("sessionid", cookie)
-        mine = []
+        mine, mine_server = [], []
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             response = session.get(url + "/api/worklist/", timeout=60)
             mine.append(time.perf_counter() - started)
+            mine_server += server_view_ms(response)
             if not response.ok:
                 errors[0] += 1
         with lock:
             latencies.extend(mine)
+            server_ms.extend(mine_server)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
     began = time.monotonic()
@@ -101,6 +113,85 @@ def bench_api(url: str, clients: int, seconds: float) -> dict:
         t.join()
     elapsed = time.monotonic() - began
     return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
+            "median_ms": statistics.median(latencies) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
+            "server_median_ms": statistics.median(server_ms) if server_ms else None}
+
+
+def server_view_ms(response) -> list[float]:
+    """The view's own time from the Server-Timing header (``view;dur=…``), when the server sends it."""
+    for part in response.headers.get("Server-Timing", "").split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if name == "view" and dur:
+            return [float(dur)]
+    return []
+
+
+def bench_open(url: str, clients: int, interval: float, seconds: float, pushes_per_s: float) -> dict:
+    """Open loop: each client asks for the first page once every ``interval`` seconds (random phase)
+    whatever the answers' speed, revalidating with If-None-Match as a browser does; meanwhile a
+    study on the first page changes and is pushed ``pushes_per_s`` times a second. Latency counts
+    from the scheduled time, so a slow server's queueing is not hidden (no coordinated omission)."""
+    import random
+
+    import requests
+
+    from worklist.events import study_publish
+    from worklist.selectors import worklist_studies
+
+    cookies = [session_for(f"bench-rad-{i}", "radiologist") for i in range(clients)]
+    # Warm-up off the clock: a freshly started process serialises its first page's rows once (~0.3 s).
+    warm = requests.Session()
+    warm.cookies.set("sessionid", cookies[0])
+    for _ in range(10):
+        warm.get(url + "/api/worklist/", timeout=60)
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    began = time.monotonic()
+    stop_at = began + seconds
+
+    def client(cookie: str) -> None:
+        session = requests.Session()
+        session.cookies.set("sessionid", cookie)
+        etag = None
+        due = began + random.uniform(0, interval)
+        while due < stop_at:
+            time.sleep(max(0.0, due - time.monotonic()))
+            headers = {"If-None-Match": etag} if etag else {}
+            response = session.get(url + "/api/worklist/", headers=headers, timeout=60)
+            took = time.monotonic() - due
+            etag = response.headers.get("ETag", etag)
+            with lock:
+                latencies.append(took)
+                statuses.append(response.status_code)
+            due += interval
+
+    pushed = [0]
+
+    def pusher() -> None:
+        from django.db import connection
+
+        from worklist.models import Study
+
+        ids = list(worklist_studies(user=None).values_list("pk", flat=True)[:200])
+        while time.monotonic() < stop_at:
+            study = Study.objects.get(pk=random.choice(ids))
+            study.save(update_fields=["updated_at"])  # a change: new updated_at, new row, new page ETag
+            study_publish(study.pk)
+            pushed[0] += 1
+            time.sleep(1 / pushes_per_s)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
+    if pushes_per_s > 0:
+        threads.append(threading.Thread(target=pusher))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = sum(1 for s in statuses if s in (200, 304))
+    return {"requests": len(latencies), "errors": len(statuses) - ok, "pushes": pushed[0],
+            "not_modified": sum(1 for s in statuses if s == 304) / max(1, len(statuses)),
             "median_ms": statistics.median(latencies) * 1000, "p99_ms": percentile(latencies, 99) * 1000}
 
 
@@ -151,7 +242,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
-    parser.add_argument("--part", choices=("api", "ws", "all"), default="all")
+    parser.add_argument("--part", choices=("api", "open", "ws", "all"), default="all",
+                        help="all: api, open and ws")
+    parser.add_argument("--interval", type=float, default=2.0, help="open loop: seconds between a client's requests")
+    parser.add_argument("--pushes", type=float, default=1.0, help="open loop: study changes pushed per second")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--sockets", type=int, default=200)
@@ -181,7 +275,15 @@ def main() -> None:
             r = bench_api(url, args.clients, args.seconds)
             print(f"| GET /api/worklist/, {args.clients} concurrent clients, {args.seconds:g} s | median "
                   f"{r['median_ms']:.0f} ms | p99 {r['p99_ms']:.0f} ms | {r['rps']:.1f} req/s | "
-                  f"{r['requests']} requests, {r['errors']} errors | load {os.getloadavg()[0]:.1f} |")
+                  f"{r['requests']} requests, {r['errors']} errors | server (view) median "
+                  f"{r['server_median_ms'] if r['server_median_ms'] is not None else float('nan'):.1f} ms | "
+                  f"load {os.getloadavg()[0]:.1f} |")
+        if args.part in ("open", "all"):
+            r = bench_open(url, args.clients, args.interval, args.seconds, args.pushes)
+            print(f"| open loop: {args.clients} clients, one request every {args.interval:g} s each, "
+                  f"{args.pushes:g} study change(s) pushed/s, {args.seconds:g} s | median {r['median_ms']:.0f} ms | "
+                  f"p99 {r['p99_ms']:.0f} ms | {r['requests']} requests ({r['not_modified']:.0%} 304), "
+                  f"{r['errors']} errors, {r['pushes']} pushes | load {os.getloadavg()[0]:.1f} |")
         if args.part in ("ws", "all"):
             r = bench_ws(url, args.sockets, args.updates)
             print(f"| {args.sockets} websockets, {args.updates} updates | median {r['median_ms']:.0f} ms | "

@@ -206,6 +206,10 @@ def main() -> None:
 
         bench_dashboard.setup_django(args.database_url)
         env["DATABASE_URL"] = args.database_url
+        # The settings setup_django defaulted (secret key, debug off…) go to the child processes too:
+        # without the Makefile's environment exported, uvicorn and the workers could not start.
+        for name, value in os.environ.items():
+            env.setdefault(name, value)
         from bench_load import session_for, start_server
         from django.core.management import call_command
 

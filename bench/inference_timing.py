@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from machine import load_note  # bench/ is the script directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,3 +67,4 @@ def print_runs(title: str, steps: tuple[str, str, str], what: str, rows: list[tu
     medians = [statistics.median(r[i] for r in rows) for i in range(4)]
     print(f"| **median** | {medians[0]:.2f} | **{medians[1]:.2f}** | {medians[2]:.2f} | **{medians[3]:.2f}** | |")
     print(f"\nPeak RSS of this process: **{peak_mb:.0f} MB**" + (f" ({note})" if note else ""))
+    print(f"Measured at {load_note()}")

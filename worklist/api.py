@@ -1,6 +1,10 @@
 """REST API of the worklist: thin views that validate, call a selector or service, serialise."""
 
+import hashlib
+import json
+
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -24,7 +28,8 @@ from worklist.identity import (
     study_identity_resolve,
 )
 from worklist.models import Alert, ReadingState, Study, StudyStatus
-from worklist.selectors import worklist_studies
+from worklist.rows import study_rows_json
+from worklist.selectors import worklist_page_keys, worklist_studies
 from worklist.serializers import (
     AlertSerializer,
     IdentityConflictSerializer,
@@ -32,6 +37,7 @@ from worklist.serializers import (
     StudySerializer,
     UrgencyClassSerializer,
 )
+from worklist.server_timing import ServerTiming
 from worklist.services import (
     StudyClaimedByOther,
     StudyNotClaimable,
@@ -67,13 +73,38 @@ class WorklistApi(APIView):
         summary="The worklist in priority order (earliest due first)",
     )
     def get(self, request):
+        timing = ServerTiming()
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         studies = worklist_studies(user=request.user, **filters.validated_data)
         paginator = BoundedLimitOffsetPagination()
-        page = paginator.paginate_queryset(studies, request, view=self)
-        audit_record(user=request.user, action="worklist.view", detail=f"{len(page)} studies", request=request)
-        return paginator.get_paginated_response(StudySerializer(page, many=True).data)
+        paginator.request, paginator.limit, paginator.offset = (
+            request, paginator.get_limit(request), paginator.get_offset(request)
+        )
+        with timing("db"):
+            keys, paginator.count = worklist_page_keys(studies, limit=paginator.limit, offset=paginator.offset)
+        with timing("audit"):
+            # Every read is audited, a revalidated (304) one too.
+            audit_record(user=request.user, action="worklist.view", detail=f"{len(keys)} studies", request=request)
+        # The page is the same bytes while its count, links and rows' keys are (see worklist.rows).
+        etag = '"' + hashlib.blake2b(
+            repr((paginator.count, request.get_full_path(), keys)).encode(), digest_size=16
+        ).hexdigest() + '"'
+        if etag in (request.headers.get("If-None-Match") or ""):
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            with timing("rows"):
+                body = b'{"count":%d,"next":%s,"previous":%s,"results":[%s]}' % (
+                    paginator.count,
+                    json.dumps(paginator.get_next_link()).encode(),
+                    json.dumps(paginator.get_previous_link()).encode(),
+                    b",".join(study_rows_json(keys)),
+                )
+            response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        response["Server-Timing"] = timing.header()
+        return response
 
 
 class StudyDetailApi(APIView):

@@ -15,14 +15,15 @@ logger = logging.getLogger(__name__)
 
 def study_publish(study_id: int) -> None:
     from worklist.models import Study
-    from worklist.serializers import StudySerializer
+    from worklist.rows import study_row
 
     study = Study.objects.select_related("claimed_by").filter(pk=study_id).first()
     if study is None:
         return
-    message = {"type": "study.updated", "study": StudySerializer(study).data}
+    # The same row, from the same serialiser, as the REST worklist lists (worklist.rows).
+    message = {"type": "study.updated", "study": study_row(study)}
     try:
-        async_to_sync(get_channel_layer().group_send)(WORKLIST_GROUP, _jsonable(message))
+        async_to_sync(get_channel_layer().group_send)(WORKLIST_GROUP, message)
     except Exception:  # noqa: BLE001 - a dead channel layer must not fail the change that was saved
         logger.warning("could not publish update of study %s", study_id, exc_info=True)
     # Hook (clinician app): tell this study's referring clinicians, and only them, that it changed.

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 
 from triage.priority import ORDER_FIELDS
 from worklist.models import IdentityState, ReadingState, Study
@@ -58,3 +58,15 @@ def worklist_studies(
         # Reported studies have left the priority order: the latest signed first.
         return studies.order_by(F("reported_at").desc(nulls_last=True), "-pk")
     return worklist_order(studies)
+
+
+def worklist_page_keys(studies: QuerySet[Study], *, limit: int, offset: int) -> tuple[list[tuple], int]:
+    """A page's row keys (id, updated_at, claimed_by username; see worklist.rows) and the total
+    count, in one round trip: COUNT(*) OVER () is computed over all matching rows before LIMIT."""
+    rows = list(
+        studies.values_list("pk", "updated_at", "claimed_by__username")
+        .annotate(total=Window(expression=Count("*")))[offset:offset + limit]
+    )
+    if not rows:
+        return [], (studies.count() if offset else 0)
+    return [row[:3] for row in rows], rows[0][3]

@@ -13,6 +13,7 @@ from clinician.selectors import clinician_studies
 from clinician.services import referrer_link
 from tests.support.dicom import c_store, tiny_ct_study
 from tests.support.processes import wait_until
+from tests.support.reading import ready_to_sign
 from worklist.ingest import orthanc_changes_follow
 from worklist.models import Alert, IdentityState, ReadingState, Series, Study
 from worklist.reading import report_sign
@@ -55,6 +56,7 @@ def signed_study_a(orthanc, radiologist, make_user):
     send(datasets)
     study = ingested("ACC-A")
     study_claim(study_id=study.pk, user=radiologist)
+    ready_to_sign(study, radiologist)  # the reader viewed the images (the signing guard asks)
     report_sign(study_id=study.pk, user=radiologist,
                 fields={"impression": "No nodule.", "lungrads_category": "1", "findings_text": "Clear lungs."})
     study.refresh_from_db()

@@ -14,6 +14,7 @@ from django.test import Client
 from accounts.models import Role
 from clinician.services import referrer_link
 from tests.imaging.helpers import archive, ct_series
+from tests.support.reading import ready_to_sign
 from worklist.models import AuditEvent
 from worklist.reading import report_sign
 from worklist.services import study_claim
@@ -59,6 +60,7 @@ def signed(orthanc, make_user):
     clinician = make_user("clin", C)
     referrer_link(user=clinician, referring_name=REFERRER, created_by=None)
     study_claim(study_id=study.pk, user=reader)
+    ready_to_sign(study, reader)  # the reader viewed the images (the signing guard asks)
     version = report_sign(study_id=study.pk, user=reader,
                           fields={"impression": "No nodule.", "lungrads_category": "1", "findings_text": "Clear."})
     geometry = Client()
