@@ -239,22 +239,26 @@ def test_the_headline_the_findings_list_and_the_report_show_one_size_with_its_la
     assert f"{shown} solid nodule" in signed["text"]
 
 
-def test_the_pdf_shows_the_key_images(reader, monkeypatch):
-    from PIL import Image
-
+@pytest.mark.integration
+def test_the_pdf_shows_the_key_images(orthanc, reader, monkeypatch):
     from reporting import pdf as report_pdf_module
+    from tests.reporting.stored import stored_ct
 
-    png = io.BytesIO()
-    Image.new("L", (64, 64), 128).save(png, format="PNG")
+    # A key image must be a real slice of the study (reporting/key_images.py), so the study is stored
+    # in the real archive and the PDF shows the archive's rendering of that slice.
+    study, series, instances = stored_ct("PID-PDF", "ACC-PDF", slices=10, body_part="KNEE",
+                                         study_description="CT KNEE", status="no_ai")
     asked = []
-    # Unit level: the archive's rendering of the slice is stood in for; the PDF layout is real.
-    monkeypatch.setattr(report_pdf_module, "key_image_png", lambda image: asked.append(image) or png.getvalue())
-    study, client, fields = free_report(reader)
-    series = study.series.first()
-    key = {"series_id": series.pk, "instance_id": "abc-123", "label": "Series 1, slice 4/10"}
+    render = report_pdf_module.key_image_png
+    monkeypatch.setattr(report_pdf_module, "key_image_png", lambda image: asked.append(image) or render(image))
+    client = reader(study)
+    draft = client.get(f"/api/studies/{study.pk}/report/").json()["draft"]
+    assert draft["findings_text"] == "AI analysis does not apply to this study; read without AI."
+    fields = {**draft, "impression": "No fracture."}
+    key = {"series_id": series.pk, "instance_id": instances[3], "label": "Series 1, slice 4/10"}
     signed = client.post(f"/api/studies/{study.pk}/report/sign/", {**fields, "key_images": [key]}, format="json")
     assert signed.status_code == 201, signed.content
     document = PdfReader(io.BytesIO(client.get(f"/api/studies/{study.pk}/report/v1.pdf").content))
-    assert [image["instance_id"] for image in asked] == ["abc-123"]
+    assert [image["instance_id"] for image in asked] == [instances[3]]
     assert sum(len(page.images) for page in document.pages) == 1
     assert "Series 1, slice 4/10" in document.pages[-1].extract_text()
