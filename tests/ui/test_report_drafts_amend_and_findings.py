@@ -12,7 +12,7 @@ from inference.models import AnalysisRun, AnalysisStatus
 from reporting.models import ReportDraft
 from tests.reporting.stored import stored_ct
 from tests.ui.conftest import screenshot
-from worklist.models import FindingReview, ReportVersion
+from worklist.models import FindingReview, ReportVersion, Study, StudyStatus
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +75,7 @@ def test_a_missed_finding_is_placed_by_a_click_on_the_image_at_that_slice_and_po
     adding.locator("#finding-save").click()
     items = page.locator("#findings-list li")
     expect(items).to_have_count(1)
-    expect(items.nth(0)).to_contain_text("Reader: 7 mm part-solid")
+    expect(items.nth(0)).to_contain_text("Reader: 7.0 mm mean diameter (Lung-RADS v2022) part-solid")
     screenshot(page, "study-finding-placed-on-the-image")
 
     review = FindingReview.objects.get(study=study)
@@ -93,10 +93,11 @@ def test_a_missed_finding_is_placed_by_a_click_on_the_image_at_that_slice_and_po
     items.nth(0).locator(".decide-edited").click()
     adding.locator("input[name=diameter_mm]").fill("9")
     adding.locator("#finding-save").click()
-    expect(items.nth(0)).to_contain_text("Reader: 9 mm part-solid")
+    expect(items.nth(0)).to_contain_text("Reader: 9.0 mm mean diameter (Lung-RADS v2022) part-solid")
     items.nth(0).locator(".finding-remove").click()
     expect(page.locator("#findings-list li")).to_have_count(1)
-    expect(page.locator("#findings-list li")).to_contain_text("No AI finding")
+    # The empty list says why: this study was stored without an AI run ("No AI finding" only once the AI ran).
+    expect(page.locator("#findings-list li")).to_contain_text("AI analysis not finished yet.")
     assert not FindingReview.objects.filter(study=study).exists()
 
 
@@ -106,6 +107,8 @@ def test_an_amendment_corrects_the_findings_and_the_reported_filter_lists_the_st
     AnalysisRun.objects.create(study=study, model_name="lung_nodule", model_version="1", status=AnalysisStatus.DONE,
                                result={"findings": [{"centre_mm": [-94.0, -94.0, -3.0], "diameter_mm": 9.0,
                                                      "type": "solid", "probability": 0.9}]})
+    # As the pipeline leaves a study whose analysis is done: only then does the draft suggest a category.
+    Study.objects.filter(pk=study.pk).update(status=StudyStatus.ANALYSED)
     page = login(radiologist)
     open_study(page, web_server, study)
     items = page.locator("#findings-list li")

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from archive import orthanc
 from inference.synthetic import generate_study
+from reporting.drafts import drafts_discard
 from tests.bad_input import studies as bad_studies
 from tests.support import processes
 from tests.support.dicom import c_store
@@ -76,6 +77,7 @@ def test_an_unreviewed_nodule_refuses_the_signature_and_the_impression_follows_t
     # A script-like shortcut: the reader picks a category and types an impression, then signs.
     form.locator("select[name=lungrads_category]").select_option("4A")
     form.locator("textarea[name=impression]").fill("Solid nodule.")
+    impression = form.locator("textarea[name=impression]")
     reader.locator("#sign").click()
     expect(reader.locator("#report-error")).to_contain_text(
         f"Not signed. {count} AI finding{'s are' if count > 1 else ' is'} not reviewed yet")
@@ -83,14 +85,19 @@ def test_an_unreviewed_nodule_refuses_the_signature_and_the_impression_follows_t
     screenshot(reader, "sign-refused-unreviewed")
     assert not ReportVersion.objects.filter(report__study=study).exists()
 
+    # What was typed is kept as the reader's draft (tests/ui/test_report_drafts_amend_and_findings.py).
+    expect(reader.locator("#draft-status")).to_contain_text("Draft saved")
     for index in range(count):
         items.nth(index).locator(".decide-accepted" if index == 0 else ".decide-rejected").click()
         expect(items.nth(index)).not_to_have_attribute("data-decision", "pending")
     reader.reload()
+    expect(impression).to_have_value("Solid nodule.")
+    # The reader starts over from the server's draft: their typed draft is dropped.
+    drafts_discard(study=study)
+    reader.reload()
     expect(reader.locator("#report-notes li")).to_have_count(0, timeout=20_000)  # images seen, all reviewed
     category = form.locator("select[name=lungrads_category]")
     expect(category).to_have_value(re.compile("^4[AB]$"))
-    impression = form.locator("textarea[name=impression]")
     expect(impression).to_have_value(re.compile(r"^Lung-RADS 4[AB]: solid \d+(\.\d)? mm"))
     # The category changes: impression and recommendation follow (words from the server).
     category.select_option("3")

@@ -11,6 +11,8 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
   let timer = null;
   let lastSaved = null;
   let enabled = false;
+  let restored = false;
+  let changedEarly = false; // the reader changed the form before the saved draft was read
 
   function say(text, state) {
     if (!status) return;
@@ -45,9 +47,16 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
   }
 
   // Only the reader holding the read has a draft; anyone else gets 409 and nothing is applied.
+  // A change made while the draft was being read wins over it and is saved.
   async function restore() {
     const response = await fetch(url, { credentials: "same-origin" });
     enabled = response.ok;
+    restored = true;
+    if (enabled && changedEarly) {
+      changedEarly = false;
+      schedule();
+      return false;
+    }
     if (response.status === 204) say("No draft saved yet", "none");
     if (response.status !== 200) return false;
     const draft = await response.json();
@@ -58,6 +67,7 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
   }
 
   function schedule() {
+    if (!restored) changedEarly = true;
     if (!enabled) return;
     clearTimeout(timer);
     say("Draft: unsaved changes", "dirty");

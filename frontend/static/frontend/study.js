@@ -111,23 +111,39 @@ $("amend-open").addEventListener("click", async () => {
 let viewer = null;
 
 // Every series the viewer shows, or fails to show, is reported to the server: the signing guard
-// refuses a report on images the reader could not see.
+// refuses a report on images the reader could not see. A series with slices the viewer could not
+// decode (named by viewer:slice-errors) is not shown; reports go one at a time so the last one holds.
+const seriesWithFailedSlices = new Set();
+let viewReports = Promise.resolve();
+
+function reportView(seriesId, shown, error = "") {
+  if (me.role !== "radiologist") return viewReports;
+  viewReports = viewReports.then(async () => {
+    await api(`/studies/${studyId}/images-viewed/`, { method: "POST",
+      body: shown ? { series_id: seriesId, shown } : { series_id: seriesId, shown, error: error.slice(0, 300) } });
+    await report.refreshIfClean();
+  });
+  return viewReports;
+}
+
+function onSliceErrors(event) {
+  const { seriesId, slices, reasons, count } = event.detail;
+  seriesWithFailedSlices.add(seriesId);
+  const which = slices.slice(0, 10).join(", ") + (slices.length > 10 ? ", …" : "");
+  reportView(seriesId, false, `${slices.length} of ${count} slices could not be shown (${which}): ${reasons.join("; ")}`);
+}
+
 async function showSeries(seriesId) {
   try {
     await viewer.loadSeries(seriesId);
   } catch (error) {
     if (error.name === "AbortError") return; // another series was asked for meanwhile
     banner(`Images: ${error.message}`);
-    if (me.role === "radiologist") {
-      await api(`/studies/${studyId}/images-viewed/`, { method: "POST",
-        body: { series_id: seriesId, shown: false, error: String(error.message).slice(0, 300) } });
-      await report.refreshIfClean();
-    }
+    await reportView(seriesId, false, String(error.message));
     return;
   }
-  if (me.role !== "radiologist" || viewer.info.seriesId !== seriesId) return;
-  await api(`/studies/${studyId}/images-viewed/`, { method: "POST", body: { series_id: seriesId, shown: true } });
-  await report.refreshIfClean();
+  if (viewer.info.seriesId !== seriesId || seriesWithFailedSlices.has(seriesId)) return;
+  await reportView(seriesId, true);
 }
 
 function bestSeries(detail) {
@@ -417,6 +433,7 @@ async function start() {
   // The series list is passed in so the viewer does not re-read (and re-audit) the study.
   viewer = createViewer($("viewer"), { studyId, showFindings: false, series: study.series,
     onPick: (point) => findingForm.onPick(point) });
+  viewer.element.addEventListener("viewer:slice-errors", onSliceErrors);
   const series = bestSeries(study);
   if (series) showSeries(series.id);
   showViewButtons();

@@ -635,6 +635,12 @@ export function createViewer(container, options = {}) {
           + `${numbers.join(", ")}`;
         root.dataset.failedSlices = numbers.join(",");
       }
+      // The page reports a series with slices it could not show (the signing guard asks why).
+      if (failed.size) {
+        root.dispatchEvent(new CustomEvent("viewer:slice-errors", { detail: { seriesId: state.seriesId,
+          slices: root.dataset.failedSlices.split(",").map(Number), reasons: [...new Set(state.sliceErrors.values())],
+          count: geo.slices.length } }));
+      }
       if (batch.includes(state.index)) schedule();
       overlay.progress.textContent = state.loadedCount < state.pixels.length
         ? `${state.loadedCount}/${state.pixels.length} loaded` : "";
@@ -948,7 +954,8 @@ export function createViewer(container, options = {}) {
     get info() {
       return { seriesId: state.seriesId, slice: state.index, count: state.geo ? state.geo.slices.length : 0,
         instanceId: state.geo && state.geo.slices.length ? state.geo.slices[state.index].id : null,
-        loaded: state.loadedCount, window: { ...state.window }, zoom: state.zoom, pan: [...state.pan],
+        loaded: state.loadedCount, window: { ...state.window },
+        failedSlices: [...state.sliceErrors.keys()].sort((a, b) => a - b).map((k) => k + 1), zoom: state.zoom, pan: [...state.pan],
         marksVisible: state.marksVisible,
         marks: state.marks.map((m) => ({ id: m.id, kind: m.kind, slice: m._slice })),
         overlays: { status: state.overlays.status, visible: overlaysShown(),
