@@ -8,6 +8,8 @@ outrank the centre mark, as it did when a 21.5 mm nodule was reported as 5.1 mm)
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -68,7 +70,11 @@ def test_a_21_5_mm_solid_nodule_is_lung_rads_4b_not_2():
     volume, centre = phantom((21.5, 21.5, 21.5), SOLID_HU, seed=215)
     category, headline = lungrads_summary(findings_with_rim_marks_first(volume, centre, 21.5))
     assert category == "lungrads:4B", headline
-    assert headline.startswith("1 nodule, largest 21 mm solid") or headline.startswith("1 nodule, largest 22 mm solid")
+    # The headline names the measure (issue 15): Lung-RADS v2022 mean diameter to 0.1 mm.
+    match = re.fullmatch(r"1 nodule, largest (\d+\.\d) mm mean diameter \(Lung-RADS v2022\) solid, Lung-RADS 4B",
+                         headline)
+    assert match, headline
+    assert float(match.group(1)) == pytest.approx(21.5, abs=0.8)
 
 
 def test_long_and_short_axis_come_from_the_same_axial_slice():
