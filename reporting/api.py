@@ -70,6 +70,8 @@ class HistoryEntrySerializer(serializers.Serializer):
     author_name = serializers.SerializerMethodField()
     signed_at = serializers.DateTimeField()
     reason = serializers.SerializerMethodField()
+    override_reason = serializers.CharField()
+    overridden = serializers.ListField(child=serializers.CharField())
     critical = serializers.BooleanField()
     archived = serializers.SerializerMethodField()
     pdf = serializers.SerializerMethodField()

@@ -65,3 +65,12 @@ def test_an_absurd_offset_is_past_the_end_not_a_server_error(api_as, radiologist
     study = signed(make_study(), radiologist, minutes_ago=5)
     response = api_as(radiologist).get(f"/api/studies/{study.pk}/report/history/?offset=99999999999999999999")
     assert response.status_code == 200 and response.json()["results"] == []
+
+
+def test_the_history_shows_a_signature_given_over_the_guard_and_what_it_overrode(api_as, radiologist):
+    study = signed(make_study(), radiologist, minutes_ago=20)
+    ReportVersion.objects.filter(report__study=study).update(
+        override_reason="images reviewed on the CT console", overridden=["The viewer could not show the images."])
+    [entry] = api_as(radiologist).get(f"/api/studies/{study.pk}/report/history/").json()["results"]
+    assert entry["override_reason"] == "images reviewed on the CT console"
+    assert entry["overridden"] == ["The viewer could not show the images."]

@@ -147,7 +147,7 @@ def test_failed_ai_and_images_the_viewer_cannot_show(orthanc, web_server, login,
     override.locator("textarea").fill("images reviewed on the CT console; archive copy unreadable")
     reader.locator("#sign").click()
     expect(reader.locator("#study-banner")).to_have_text("Report signed.")
-    expect(reader.locator("#report-versions li").first).to_contain_text(
+    expect(reader.locator("#report-history li[data-version]").first).to_contain_text(
         "signed over the guard: images reviewed on the CT console")
     version = ReportVersion.objects.get(report__study=study)
     assert version.override_reason.startswith("images reviewed on the CT console")

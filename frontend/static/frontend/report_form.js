@@ -99,7 +99,7 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
     else if (signedVersions.length) { fill({ ...signedVersions.at(-1).fields }); showNotes([]); }
     keyImages = signedVersions.length ? [...(signedVersions.at(-1).fields.key_images || [])] : keyImages;
     showKeyImages();
-    showVersions();
+    showAmendState();
     showReportHistory(studyId, $("report-history")).catch((error) => console.error(error));
     showProblems([]);
     $("override-field").hidden = true;
@@ -281,19 +281,8 @@ export function createReportForm({ studyId, api, viewer, banner, refreshStudy, o
     onChange();
   });
 
-  function showVersions() {
-    $("report-versions").replaceChildren(...signedVersions.map((v) => {
-      const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = `/api/studies/${studyId}/report/v${v.number}.pdf`;
-      link.textContent = `v${v.number} signed by ${v.author} ${new Date(v.signed_at).toLocaleString()}`;
-      link.target = "_blank";
-      item.append(link, v.amendment_reason ? ` — amended: ${v.amendment_reason}` : "",
-        v.override_reason ? ` — signed over the guard: ${v.override_reason}` : "",
-        v.critical ? " — critical result" : "", v.archived ? " — in archive" : "");
-      item.classList.toggle("overridden", Boolean(v.override_reason));
-      return item;
-    }));
+  // The signed versions themselves are listed by report_history.js (one list, from the server).
+  function showAmendState() {
     const amending = signedVersions.length > 0;
     $("amend-reason-field").hidden = !amending;
     $("sign").textContent = amending ? "Sign amendment" : "Sign report";

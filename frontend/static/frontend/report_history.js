@@ -13,7 +13,16 @@ function entry(version) {
   const why = document.createElement("span");
   why.className = "history-why";
   why.textContent = ` — ${version.reason}`;
-  item.append(link, who, why, version.critical ? " — critical result" : "", version.archived ? " — in archive" : "");
+  item.append(link, who, why);
+  if (version.override_reason) {
+    // The signing guard was overridden: say so where the history is read (issue 15).
+    const over = document.createElement("span");
+    over.className = "history-override";
+    over.textContent = ` — signed over the guard: ${version.override_reason}`;
+    item.append(over);
+    item.classList.add("overridden");
+  }
+  item.append(version.critical ? " — critical result" : "", version.archived ? " — in archive" : "");
   return item;
 }
 
