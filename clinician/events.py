@@ -57,7 +57,7 @@ def _worklist_consumer_handles(handler: str) -> bool:
 def critical_publish(critical_id: int, kind: str) -> None:
     """`kind` is "acknowledged" or "escalated"; goes to the department and to the study's clinicians."""
     from clinician.selectors import clinicians_of_study, critical_result_view
-    from worklist.models import CriticalResult
+    from reporting.models import CriticalResult
 
     critical = (CriticalResult.objects.select_related("study", "report_version", "flagged_by", "acknowledged_by")
                 .filter(pk=critical_id).first())

@@ -10,6 +10,6 @@ class PriorsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from priors.signals import report_version_signed
-        from worklist.models import ReportVersion
+        from reporting.models import ReportVersion
 
         post_save.connect(report_version_signed, sender=ReportVersion, dispatch_uid="priors-mine-signed-report")

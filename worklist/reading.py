@@ -16,19 +16,11 @@ from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting import services as reporting_services
 from reporting.key_images import KeyImageRefused, key_images_check
-from reporting.models import ReportDraft
+from reporting.models import CriticalResult, FindingDecision, FindingReview, Report, ReportDraft, ReportVersion
 from reporting.report_types import ReadContext, ReportFieldError, template_choice
 from reporting.report_types.breast import is_screening as mammogram_is_screening
 from reporting.rights import amend_check
-from worklist.models import (
-    CriticalResult,
-    FindingDecision,
-    FindingReview,
-    ReadingState,
-    Report,
-    ReportVersion,
-    Study,
-)
+from worklist.models import ReadingState, Study
 from worklist.services import audit_record, study_publish_on_commit
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import pytest
 
 from priors.models import PriorReport
 from priors.selectors import study_prior_reports
+from reporting.models import Report, ReportVersion
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import Report, ReportVersion
 
 pytestmark = pytest.mark.django_db
 
