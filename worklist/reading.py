@@ -20,6 +20,7 @@ from reporting.models import CriticalResult, FindingDecision, FindingReview, Rep
 from reporting.report_types import ReadContext, ReportFieldError, template_choice
 from reporting.report_types.breast import is_screening as mammogram_is_screening
 from reporting.rights import amend_check
+from reporting.signals import report_signed_on_commit
 from worklist.models import ReadingState, Study
 from worklist.services import audit_record, study_publish_on_commit
 
@@ -334,6 +335,8 @@ def _new_version(*, study: Study, user, fields: dict, critical: bool, critical_n
     ReportDraft.objects.filter(study=study).delete()  # what was drafted is now signed
     version_id = version.pk
     transaction.on_commit(lambda: _archive_later(version_id))
+    # After commit, so a signature that rolls back tells no one (priors mines signed reports).
+    report_signed_on_commit(version_id=version_id, study_id=study.pk, amended=number > 1)
     return version
 
 

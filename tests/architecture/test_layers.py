@@ -17,6 +17,10 @@ APPS = ("worklist", "clinician", "dashboard", "priors", "reporting", "frontend",
 FORBIDDEN = {
     "inference": ("worklist", "clinician", "dashboard", "priors", "reporting", "frontend"),
     "archive": (*APPS, "inference", "triage"),
+    # The apps above tell worklist and reporting nothing by being imported: they subscribe to
+    # signals sent after commit (worklist.signals.study_changed, reporting.signals.report_signed).
+    "worklist": ("clinician", "priors", "dashboard", "frontend"),
+    "reporting": ("clinician", "priors", "dashboard", "frontend"),
 }
 
 
