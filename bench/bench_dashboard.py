@@ -90,7 +90,8 @@ def fill(n_studies: int, days: int, seed: int) -> None:
     from accounts.models import Role, User
     from dashboard.models import DoseReferenceLevel
     from inference.models import AnalysisRun
-    from worklist.models import FindingReview, Report, ReportVersion, Study
+    from reporting.models import FindingReview, Report, ReportVersion
+    from worklist.models import Study
 
     rng = np.random.default_rng(seed)
     now = timezone.now().replace(microsecond=0)

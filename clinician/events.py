@@ -31,8 +31,13 @@ def _send(group: str, message: dict) -> None:
         logger.warning("could not send %s to %s", message.get("type"), group, exc_info=True)
 
 
+def study_changed_forward(sender, study_id: int, **kwargs) -> None:
+    """Receiver of worklist.signals.study_changed (connected in ClinicianConfig.ready())."""
+    study_forward(study_id)
+
+
 def study_forward(study_id: int) -> None:
-    """Called from worklist.events.study_publish: tell the study's clinicians (and no one else)."""
+    """A study changed (after commit): tell the study's clinicians (and no one else)."""
     from clinician.selectors import clinicians_of_study
     from worklist.models import Study
 
@@ -57,7 +62,7 @@ def _worklist_consumer_handles(handler: str) -> bool:
 def critical_publish(critical_id: int, kind: str) -> None:
     """`kind` is "acknowledged" or "escalated"; goes to the department and to the study's clinicians."""
     from clinician.selectors import clinicians_of_study, critical_result_view
-    from worklist.models import CriticalResult
+    from reporting.models import CriticalResult
 
     critical = (CriticalResult.objects.select_related("study", "report_version", "flagged_by", "acknowledged_by")
                 .filter(pk=critical_id).first())

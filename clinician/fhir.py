@@ -11,7 +11,8 @@ import hashlib
 import re
 
 from clinician.selectors import person_display, study_versions, user_display
-from worklist.models import ReportVersion, Study
+from reporting.models import ReportVersion
+from worklist.models import Study
 from worklist.report_pdf import report_pdf
 
 FHIR_VERSION = "4.0.1"

@@ -30,7 +30,7 @@ class ReferrerLink(models.Model):
 class CriticalEscalation(models.Model):
     """A critical result nobody acknowledged in time; recorded once, shown to the department."""
 
-    critical_result = models.OneToOneField("worklist.CriticalResult", on_delete=models.CASCADE,
+    critical_result = models.OneToOneField("reporting.CriticalResult", on_delete=models.CASCADE,
                                            related_name="escalation")
     escalated_at = models.DateTimeField()
     minutes_unacknowledged = models.PositiveIntegerField()

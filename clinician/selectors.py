@@ -19,7 +19,8 @@ from accounts.permissions import user_has_role
 from clinician.conf import show_ai_before_signing
 from clinician.models import ReferrerLink
 from clinician.names import near_match, referrer_display, referrer_from_parts, referrer_parse
-from worklist.models import READABLE_IDENTITY, AuditEvent, CriticalResult, Order, ReadingState, ReportVersion, Study
+from reporting.models import CriticalResult, ReportVersion
+from worklist.models import READABLE_IDENTITY, AuditEvent, Order, ReadingState, Study
 
 
 class StudyNotVisible(Exception):

@@ -14,7 +14,7 @@ from clinician.events import critical_publish
 from clinician.models import CriticalEscalation, ReferrerLink
 from clinician.names import referrer_parse_typed
 from clinician.selectors import access_clinician_critical
-from worklist.models import CriticalResult
+from reporting.models import CriticalResult
 from worklist.services import audit_record
 
 logger = logging.getLogger(__name__)

@@ -53,9 +53,10 @@ from django.utils import timezone
 
 from dashboard.models import DoseReferenceLevel
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import FindingDecision, FindingReview
 from triage import rules
 from triage.selectors import urgency_targets
-from worklist.models import AuditEvent, FindingDecision, FindingReview, ReadingState, Study
+from worklist.models import AuditEvent, ReadingState, Study
 
 AGREES = (FindingDecision.ACCEPTED, FindingDecision.EDITED)
 REVIEWED = (FindingDecision.ACCEPTED, FindingDecision.EDITED, FindingDecision.REJECTED)

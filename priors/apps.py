@@ -6,10 +6,9 @@ class PriorsConfig(AppConfig):
     verbose_name = "Prior reports"
 
     def ready(self) -> None:
-        # Mine every signed mammography report, without the worklist app knowing about priors.
-        from django.db.models.signals import post_save
-
+        # Mine every signed mammography report, without reporting knowing about priors: reporting
+        # sends report_signed after the signature commits.
         from priors.signals import report_version_signed
-        from worklist.models import ReportVersion
+        from reporting.signals import report_signed
 
-        post_save.connect(report_version_signed, sender=ReportVersion, dispatch_uid="priors-mine-signed-report")
+        report_signed.connect(report_version_signed, dispatch_uid="priors-mine-signed-report")

@@ -17,7 +17,7 @@ class PriorReport(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     study = models.ForeignKey("worklist.Study", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="prior_reports", help_text="The study here with the same accession")
-    report_version = models.ForeignKey("worklist.ReportVersion", null=True, blank=True, on_delete=models.SET_NULL,
+    report_version = models.ForeignKey("reporting.ReportVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+", help_text="Signed here: the version mined")
 
     birads = models.CharField(max_length=2, blank=True, help_text="Mined BI-RADS category, blank if none stated")

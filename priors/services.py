@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from priors.mining import mine_mammography_report
 from priors.models import PriorReport
-from worklist.models import ReportVersion, Study
+from reporting.models import ReportVersion
+from worklist.models import Study
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ Every earlier version is kept as it was signed.
 
 from __future__ import annotations
 
+from reporting.models import ReportVersion
 from reporting.rights import amend_check
-from worklist.models import ReadingState, ReportVersion, Study
+from worklist.models import ReadingState, Study
 from worklist.reading import ReadingError, report_prefill
 from worklist.services import StudyClaimedByOther, StudyNotClaimable, audit_record, study_claim
 

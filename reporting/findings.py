@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from worklist.models import FindingDecision, FindingReview, Series
+from reporting.models import FindingDecision, FindingReview
+from worklist.models import Series
 from worklist.reading import ReadingError, _check_type, access_study_for_reading, finding_add
 from worklist.services import audit_record
 

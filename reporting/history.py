@@ -2,7 +2,8 @@
 
 from django.db.models import QuerySet
 
-from worklist.models import ReportVersion, Study
+from reporting.models import ReportVersion
+from worklist.models import Study
 
 
 def report_history(*, study: Study) -> QuerySet[ReportVersion]:

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from accounts.models import Role, User
-from worklist.models import ReportVersion, Study
+from reporting.models import ReportVersion
+from worklist.models import Study
 from worklist.services import audit_record
 
 AMEND_RULE = ("a signed report may be amended by the radiologist who signed it first, or by a radiologist "

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pydicom.uid import generate_uid
 
 from archive import orthanc
-from worklist.models import ReportVersion
+from reporting.models import ReportVersion
 from worklist.report_pdf import report_pdf
 
 logger = logging.getLogger(__name__)

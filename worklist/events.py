@@ -9,6 +9,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from worklist.signals import study_changed_send
+
 WORKLIST_GROUP = "worklist"
 logger = logging.getLogger(__name__)
 
@@ -26,13 +28,8 @@ def study_publish(study_id: int) -> None:
         async_to_sync(get_channel_layer().group_send)(WORKLIST_GROUP, message)
     except Exception:  # noqa: BLE001 - a dead channel layer must not fail the change that was saved
         logger.warning("could not publish update of study %s", study_id, exc_info=True)
-    # Hook (clinician app): tell this study's referring clinicians, and only them, that it changed.
-    try:
-        from clinician.events import study_forward
-
-        study_forward(study_id)
-    except Exception:  # noqa: BLE001 - as above: the saved change must not fail on a notification
-        logger.warning("could not notify clinicians of study %s", study_id, exc_info=True)
+    # The apps above worklist (clinician: the study's referring clinicians) subscribe to this.
+    study_changed_send(study_id)
 
 
 def alert_publish(alert_id: int) -> None:

@@ -16,19 +16,12 @@ from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting import services as reporting_services
 from reporting.key_images import KeyImageRefused, key_images_check
-from reporting.models import ReportDraft
+from reporting.models import CriticalResult, FindingDecision, FindingReview, Report, ReportDraft, ReportVersion
 from reporting.report_types import ReadContext, ReportFieldError, template_choice
 from reporting.report_types.breast import is_screening as mammogram_is_screening
 from reporting.rights import amend_check
-from worklist.models import (
-    CriticalResult,
-    FindingDecision,
-    FindingReview,
-    ReadingState,
-    Report,
-    ReportVersion,
-    Study,
-)
+from reporting.signals import report_signed_on_commit
+from worklist.models import ReadingState, Study
 from worklist.services import audit_record, study_publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -342,6 +335,8 @@ def _new_version(*, study: Study, user, fields: dict, critical: bool, critical_n
     ReportDraft.objects.filter(study=study).delete()  # what was drafted is now signed
     version_id = version.pk
     transaction.on_commit(lambda: _archive_later(version_id))
+    # After commit, so a signature that rolls back tells no one (priors mines signed reports).
+    report_signed_on_commit(version_id=version_id, study_id=study.pk, amended=number > 1)
     return version
 
 

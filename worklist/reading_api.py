@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsRadiologist, ReadsWorklist
 from reporting.amend import amendment_prefill
+from reporting.models import ReportVersion
 from reporting.report_types import ReportFieldError
 from reporting.rights import AmendNotAllowed
 from reporting.services import image_view_record, report_template_info
-from worklist.models import ReportVersion, Study
+from worklist.models import Study
 from worklist.reading import (
     ReadingError,
     SignRefused,

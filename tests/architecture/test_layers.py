@@ -1,4 +1,5 @@
-"""The packages' dependency direction: worklist uses inference and archive, never the other way.
+"""The packages' dependency direction: worklist uses inference and archive, never the other way;
+reporting owns reports and worklist's own core never reaches up to it.
 
 Every import statement in the files (at module level or inside a function) is read with ast, so a
 late `from worklist ... import` inside a function counts as much as one at the top.
@@ -16,6 +17,10 @@ APPS = ("worklist", "clinician", "dashboard", "priors", "reporting", "frontend",
 FORBIDDEN = {
     "inference": ("worklist", "clinician", "dashboard", "priors", "reporting", "frontend"),
     "archive": (*APPS, "inference", "triage"),
+    # The apps above tell worklist and reporting nothing by being imported: they subscribe to
+    # signals sent after commit (worklist.signals.study_changed, reporting.signals.report_signed).
+    "worklist": ("clinician", "priors", "dashboard", "frontend"),
+    "reporting": ("clinician", "priors", "dashboard", "frontend"),
 }
 
 
@@ -42,6 +47,27 @@ def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_lower_layers_do_not_import_the_apps_that_use_them(package):
     assert violations(package, FORBIDDEN[package]) == []
+
+
+# Reports belong to reporting (issue 15), which builds on worklist's Study. worklist still hosts
+# the reading workflow (reading.py, reading_api.py) and report archiving (archive.py,
+# report_pdf.py), which call reporting; nothing else in worklist may, its models above all, so
+# reporting's models never come back into worklist through a re-export or a cycle. When those
+# four modules move to reporting this becomes a whole-package rule.
+WORKLIST_MODULES_USING_REPORTING = {"reading.py", "reading_api.py", "archive.py", "report_pdf.py"}
+
+
+def test_worklist_core_does_not_import_reporting():
+    found = [line for line in violations("worklist", ("reporting",))
+             if line.split(":")[0].removeprefix("worklist/") not in WORKLIST_MODULES_USING_REPORTING]
+    assert found == []
+
+
+def test_worklist_models_hold_no_report_model():
+    import worklist.models
+
+    for name in ("FindingReview", "FindingDecision", "Report", "ReportVersion", "CriticalResult"):
+        assert not hasattr(worklist.models, name), name
 
 
 def test_the_check_sees_imports_inside_functions(tmp_path, monkeypatch):

@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
+from reporting.models import CriticalResult
 from tests.clinician.conftest import make_patient_study
 from worklist.events import study_publish
-from worklist.models import CriticalResult
 
 UNKNOWN = 987654
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')

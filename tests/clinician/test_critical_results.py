@@ -10,8 +10,9 @@ from django.utils import timezone
 from clinician.events import DEPARTMENT_GROUP, WORKLIST_GROUP
 from clinician.models import CriticalEscalation
 from clinician.services import critical_result_acknowledge, critical_results_escalate
+from reporting.models import CriticalResult
 from worklist.consumers import WorklistConsumer
-from worklist.models import AuditEvent, CriticalResult
+from worklist.models import AuditEvent
 
 
 async def _forward_critical_acknowledged(self, event):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from worklist.models import ReportVersion
+from reporting.models import ReportVersion
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\nfake"

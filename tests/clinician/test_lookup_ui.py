@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import connection
 from playwright.sync_api import expect
 
+from reporting.models import CriticalResult
 from tests.clinician.conftest import make_patient_study
 from tests.integration.helpers import session_cookie
 from tests.support.reading import images_viewed
 from tests.ui.conftest import screenshot
-from worklist.models import CriticalResult
 from worklist.reading import report_sign
 from worklist.services import study_claim
 

@@ -7,9 +7,9 @@ import pytest
 from dashboard import selectors
 from dashboard.selectors import Window, agreement_drift
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import FindingDecision, FindingReview
 from tests.dashboard.helpers import NOW, analysis, reported_study
 from triage.priority import AiResult, StudyFacts, ai_class
-from worklist.models import FindingDecision, FindingReview
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,11 @@ import pytest
 from django.conf import settings
 
 from archive import orthanc as archive
+from reporting.models import ReportVersion
 from tests.support.dicom import c_store, tiny_ct_study
 from tests.support.processes import wait_until
 from tests.support.reading import images_viewed
-from worklist.models import ReportVersion, Study
+from worklist.models import Study
 from worklist.reading import report_amend, report_sign
 from worklist.services import study_claim
 

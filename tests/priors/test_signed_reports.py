@@ -3,12 +3,14 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.test import TestCase
 
 from priors.models import PriorReport
 from priors.selectors import study_prior_reports
+from reporting.models import Report, ReportVersion
+from reporting.signals import report_signed_on_commit
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import Report, ReportVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +19,14 @@ SIGNED_TEXT = ("MAMMOGRAPHY SCREENING BILATERAL\n\nFINDINGS\nBreast composition:
 
 
 def sign(study, user, text, number=1):
-    """What report_sign and report_amend do to the tables: a new version, created signed."""
-    report, _ = Report.objects.get_or_create(study=study)
-    return ReportVersion.objects.create(report=report, number=number, template="birads", fields={}, text=text,
-                                        reading_mode="concurrent", author=user, signed_at=datetime.now(UTC))
+    """What report_sign and report_amend do: a new version, created signed, and report_signed once
+    the transaction commits (captureOnCommitCallbacks stands for the commit the test never makes)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        report, _ = Report.objects.get_or_create(study=study)
+        version = ReportVersion.objects.create(report=report, number=number, template="birads", fields={}, text=text,
+                                               reading_mode="concurrent", author=user, signed_at=datetime.now(UTC))
+        report_signed_on_commit(version_id=version.pk, study_id=study.pk, amended=number > 1)
+    return version
 
 
 def test_signing_a_mammography_report_mines_it_into_a_prior(radiologist):
@@ -72,14 +78,16 @@ def test_a_mining_failure_does_not_stop_the_signature(radiologist, monkeypatch):
     ("6", "b"),
 ])
 def test_the_reports_this_application_signs_are_mined_to_what_the_reader_chose(api_as, radiologist, category,
-                                                                             composition):
+                                                                             composition,
+                                                                             django_capture_on_commit_callbacks):
     study = make_study(modality="MG", body_part="BREAST", study_description="MAMMOGRAPHY DIAGNOSTIC BILATERAL")
     client = api_as(radiologist)
     assert client.post(f"/api/studies/{study.pk}/claim/").status_code == 200
     images_viewed(study, radiologist)
-    response = client.post(f"/api/studies/{study.pk}/report/sign/", {
-        "findings_text": "Left breast: grouped amorphous calcifications. No mass.", "impression": "As below.",
-        "birads_category": category, "breast_composition": composition}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):  # priors mines after the signature commits
+        response = client.post(f"/api/studies/{study.pk}/report/sign/", {
+            "findings_text": "Left breast: grouped amorphous calcifications. No mass.", "impression": "As below.",
+            "birads_category": category, "breast_composition": composition}, format="json")
     assert response.status_code == 201, response.content
     prior = PriorReport.objects.get(study=study)
     assert (prior.birads, prior.density, prior.source) == (category, composition, "signed")

@@ -5,9 +5,10 @@ import pytest
 from django.core.management import call_command
 
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import ReportVersion
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import AuditEvent, ReadingState, ReportVersion, Study, StudyStatus
+from worklist.models import AuditEvent, ReadingState, Study, StudyStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from reporting.models import Report, ReportVersion
 from tests.worklist.factories import make_study
-from worklist.models import AuditEvent, ReadingState, Report, ReportVersion
+from worklist.models import AuditEvent, ReadingState
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import pytest
 
 from archive import orthanc as archive
+from reporting.models import ReportVersion
 from tests.reporting.stored import stored_ct
 from tests.support.reading import images_viewed
-from worklist.models import ReportVersion
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

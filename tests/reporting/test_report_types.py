@@ -10,11 +10,12 @@ import pytest
 from pypdf import PdfReader
 
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import ReportVersion
 from reporting.report_types import template_choice
 from reporting.report_types.incidental_nodule import advise
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import AuditEvent, Order, ReportVersion
+from worklist.models import AuditEvent, Order
 from worklist.reading import report_prefill
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@
 from pydicom.uid import generate_uid
 
 from inference.models import AnalysisRun, AnalysisStatus
-from reporting.models import ImageView
-from worklist.models import FindingDecision, FindingReview, Series, Study
+from reporting.models import FindingDecision, FindingReview, ImageView
+from worklist.models import Series, Study
 
 
 def images_viewed(study: Study, user) -> Series:

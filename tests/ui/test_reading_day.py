@@ -9,9 +9,10 @@ from playwright.sync_api import expect
 
 from inference.synthetic import generate_study
 from inference.synthetic.sender import store_study
+from reporting.models import ReportVersion
 from tests.support import processes
 from tests.ui.conftest import screenshot
-from worklist.models import ReportVersion, Study
+from worklist.models import Study
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 
 from archive import orthanc as archive
 from inference.models import AnalysisRun, AnalysisStatus
-from reporting.models import ReportDraft
+from reporting.models import FindingReview, ReportDraft, ReportVersion
 from tests.reporting.stored import stored_ct
 from tests.ui.conftest import screenshot
-from worklist.models import FindingReview, ReportVersion, Study, StudyStatus
+from worklist.models import Study, StudyStatus
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

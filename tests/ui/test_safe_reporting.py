@@ -17,12 +17,13 @@ from playwright.sync_api import expect
 from archive import orthanc
 from inference.synthetic import generate_study
 from reporting.drafts import drafts_discard
+from reporting.models import ReportVersion
 from tests.bad_input import studies as bad_studies
 from tests.support import processes
 from tests.support.dicom import c_store
 from tests.ui.conftest import screenshot
 from worklist.ingest import study_ingest
-from worklist.models import AuditEvent, ReportVersion, Study
+from worklist.models import AuditEvent, Study
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

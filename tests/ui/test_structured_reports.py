@@ -16,9 +16,10 @@ from archive import orthanc
 from inference.models import AnalysisRun, AnalysisStatus
 from inference.synthetic import generate_study
 from inference.synthetic.sender import store_study
+from reporting.models import ReportVersion
 from tests.ui.conftest import screenshot
 from worklist.ingest import study_ingest
-from worklist.models import ReportVersion, Study
+from worklist.models import Study
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -6,10 +6,11 @@ The AI result is a fixture of the mammography model's output shape (synthetic va
 import pytest
 
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import ReportVersion
 from reporting.report_types import report_type
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import Order, ReportVersion, Study
+from worklist.models import Order, Study
 from worklist.reading import ReadingError, report_prefill, report_sign, report_template, study_is_screening
 from worklist.services import study_claim
 

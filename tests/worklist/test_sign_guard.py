@@ -5,9 +5,10 @@ without an override reason, which is kept with the version, in its history and i
 import pytest
 
 from inference.models import AnalysisRun, AnalysisStatus
+from reporting.models import ReportVersion
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
-from worklist.models import AuditEvent, ReportVersion, Series
+from worklist.models import AuditEvent, Series
 
 pytestmark = pytest.mark.django_db
 
