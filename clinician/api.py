@@ -4,7 +4,7 @@
 """
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -253,11 +253,16 @@ class ReferrerLinkApi(APIView):
 class ReferrerSuggestionsApi(APIView):
     permission_classes = [IsManager]
 
-    @extend_schema(parameters=[OpenApiParameter("username", str, required=True)],
-                   responses=ReferrerSeenSerializer(many=True),
+    class SuggestionsFilterSerializer(serializers.Serializer):
+        # A CharField refuses NUL characters, which PostgreSQL cannot compare (the fuzz found a 500).
+        username = serializers.CharField(max_length=150, help_text="The clinician's username")
+
+    @extend_schema(parameters=[SuggestionsFilterSerializer], responses=ReferrerSeenSerializer(many=True),
                    summary="Near matches for a clinician, for a manager to confirm (never linked automatically)")
     def get(self, request):
-        user = User.objects.filter(username=request.query_params.get("username", ""), role=Role.CLINICIAN).first()
+        filters = self.SuggestionsFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        user = User.objects.filter(username=filters.validated_data["username"], role=Role.CLINICIAN).first()
         if user is None:
             return Response([])
         return Response(ReferrerSeenSerializer(referrer_suggestions(user), many=True).data)

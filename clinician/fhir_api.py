@@ -21,13 +21,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tokens import ExpiringTokenAuthentication
-from clinician import fhir
+from clinician import fhir, fhir_openapi
 from clinician.permissions import IsClinicianOrDepartment
 from clinician.selectors import studies_visible_to
 from worklist.services import audit_record
 
 MAX_COUNT = 200
-JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
+JSON_FORMATS = set(fhir_openapi.JSON_FORMATS)
 
 
 class FhirJsonRenderer(JSONRenderer):
@@ -57,7 +57,6 @@ def not_found(resource_type: str) -> FhirError:
     return FhirError(404, "not-found", f"{resource_type} not found")
 
 
-@extend_schema(exclude=True)  # FHIR describes itself: GET /fhir/metadata
 class FhirView(APIView):
     authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsClinicianOrDepartment]
@@ -118,16 +117,20 @@ class FhirSearchView(FhirView):
         unknown = sorted(set(params) - set(fhir.SEARCH_PARAMS[self.resource_type]) - self.allowed)
         if unknown:
             raise FhirError(400, "not-supported", f"unsupported search parameter(s): {', '.join(unknown)}")
+        # PostgreSQL text cannot hold NUL, and no identifier contains one: refuse it here rather than
+        # let the database raise (a 500 the schemathesis fuzz found). DRF's CharField does the same.
+        if any("\x00" in value for value in params.values()):
+            raise FhirError(400, "invalid", "search parameters cannot contain NUL characters")
         return {key: value for key, value in params.items() if key not in self.allowed}
 
     def count(self, request) -> int:
-        try:
-            raw = request.query_params.get("_count", str(MAX_COUNT))
-            if not re.fullmatch(r"[0-9]{1,9}", raw):
-                raise ValueError(raw)
-            return min(int(raw), MAX_COUNT)
-        except ValueError:
-            raise FhirError(400, "invalid", "_count must be a number") from None
+        # FHIR lets a server return fewer than _count asks: any larger number is served as MAX_COUNT
+        # (its digits are never handed to int(), which refuses over 4300 of them, nor to the database).
+        raw = request.query_params.get("_count", str(MAX_COUNT))
+        if not re.fullmatch(r"[0-9]+", raw):
+            raise FhirError(400, "invalid", "_count must be a whole number (ASCII digits)")
+        digits = raw.lstrip("0") or "0"
+        return MAX_COUNT if len(digits) > len(str(MAX_COUNT)) else min(int(digits), MAX_COUNT)
 
     def filtered(self, request, studies):
         for name, raw in self.search_params(request).items():
@@ -162,6 +165,7 @@ class ImagingStudySearch(FhirSearchView):
     resource_type = "ImagingStudy"
     id_field = "pk"
 
+    @fhir_openapi.search_schema("ImagingStudy", fhir_openapi.IMAGING_STUDY, max_count=MAX_COUNT)
     def get(self, request):
         studies = self.filtered(request, studies_visible_to(request.user))
         studies = list(studies.prefetch_related("series").order_by("-arrived_at", "-id")[:self.count(request)])
@@ -171,6 +175,7 @@ class ImagingStudySearch(FhirSearchView):
 class ImagingStudyRead(FhirView):
     resource_type = "ImagingStudy"
 
+    @fhir_openapi.read_schema("ImagingStudy", fhir_openapi.IMAGING_STUDY)
     def get(self, request, resource_id: str):
         pk = resource_pk(resource_id)
         study = studies_visible_to(request.user).filter(pk=pk).prefetch_related("series").first() \
@@ -185,6 +190,7 @@ class DiagnosticReportSearch(FhirSearchView):
     resource_type = "DiagnosticReport"
     id_field = "report__pk"
 
+    @fhir_openapi.search_schema("DiagnosticReport", fhir_openapi.DIAGNOSTIC_REPORT, max_count=MAX_COUNT)
     def get(self, request):
         studies = self.filtered(request, studies_visible_to(request.user).filter(report__isnull=False))
         studies = list(studies.select_related("report").order_by("-reported_at", "-id")[:self.count(request)])
@@ -194,6 +200,7 @@ class DiagnosticReportSearch(FhirSearchView):
 class DiagnosticReportRead(FhirView):
     resource_type = "DiagnosticReport"
 
+    @fhir_openapi.read_schema("DiagnosticReport", fhir_openapi.DIAGNOSTIC_REPORT)
     def get(self, request, resource_id: str):
         pk = resource_pk(resource_id)
         study = studies_visible_to(request.user).filter(report__pk=pk).select_related("report") \
@@ -207,6 +214,7 @@ class DiagnosticReportRead(FhirView):
 class CapabilityStatementView(FhirView):
     permission_classes = [AllowAny]  # the server's description holds no patient data
 
+    @fhir_openapi.capability_schema
     def get(self, request):
         from django.conf import settings
 
@@ -215,6 +223,7 @@ class CapabilityStatementView(FhirView):
                                                   date=timezone.now().date().isoformat()))
 
 
+@extend_schema(exclude=True)  # a catch-all route, not an operation: any other type is 404
 class UnknownResource(FhirView):
     permission_classes = [AllowAny]
 

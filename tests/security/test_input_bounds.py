@@ -31,6 +31,20 @@ def test_fhir_search_parameters_at_the_edges(reader, query):
     assert response.status_code in (200, 400), response.status_code
 
 
+@pytest.mark.parametrize("count", ["99999999999999999999", "9" * 5000, "0" * 40 + "3"])
+def test_fhir_count_beyond_the_page_size_is_served_as_the_page_size(reader, count):
+    response = reader["clinician"].get("/fhir/ImagingStudy", {"_count": count})
+    assert response.status_code == 200
+    assert response.json()["resourceType"] == "Bundle"
+
+
+@pytest.mark.parametrize("param", ["patient", "accession", "identifier", "_id", "_count"])
+def test_fhir_search_values_with_nul_are_refused_as_an_operation_outcome(reader, param):
+    response = reader["clinician"].get("/fhir/DiagnosticReport", {param: "P1\x00"})
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
 @pytest.mark.parametrize("query", ["limit=99999999999999999999", "offset=99999999999999999999",
                                    "limit=99999999999999999999&offset=99999999999999999999", "limit=-1"])
 def test_worklist_limit_and_offset_at_the_edges(reader, query):
@@ -43,3 +57,9 @@ def test_worklist_limit_and_offset_at_the_edges(reader, query):
 @pytest.mark.parametrize("until", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
 def test_stats_windows_outside_the_calendar_are_refused(reader, url, until):
     assert reader["manager"].get(url, {"until": until}).status_code == 400
+
+
+def test_referrer_suggestions_refuse_a_nul_username(reader):
+    url = "/api/clinician/links/suggestions/"
+    assert reader["manager"].get(url, {"username": "clara\x00"}).status_code == 400
+    assert reader["manager"].get(url, {"username": "clara"}).status_code == 200
