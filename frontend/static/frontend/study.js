@@ -1,6 +1,7 @@
 // The reading page: claim on open, images with AI marks, findings review, structured report, sign.
 // Business rules live in the API; this file only shows state and sends the reader's decisions.
 
+import { liveSocket, requestJson } from "./api.js";
 import { createFindingForm } from "./finding_form.js";
 import { studyTitle } from "./format.js";
 import { createDraftKeeper } from "./report_draft.js";
@@ -16,21 +17,8 @@ const NON_IMAGE = new Set(["SR", "SEG", "PR", "KO", "DOC", "REG"]);
 let study = null;
 let readOnly = me.role !== "radiologist";
 
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(`/api${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.headers.get("Content-Type")?.includes("json") ? await response.json() : null;
-  return { ok: response.ok, status: response.status, data };
-}
+// { ok, status, data }: the page words the server's refusals itself (data.detail), never raw JSON.
+const api = (path, options) => requestJson(`/api${path}`, options);
 
 function personName(value) {
   const [family = "", given = "", middle = ""] = String(value || "").split("=")[0].split("^");
@@ -411,19 +399,29 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !event.target.closest("input, textarea, select")) window.location.href = "/";
 });
 
+function studyChanged(before) {
+  showHeader();
+  if (before !== study.status && study.status === "analysed") loadFindings();
+}
+
+// The worklist's socket says when this study changes. Messages sent while it was down are lost, so
+// a reconnect re-reads the study over REST (the first connection follows the page's own read).
 function listen() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/worklist/`);
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "study.updated" && message.study.id === studyId) {
+  let connected = false;
+  liveSocket("/ws/worklist/", {
+    onMessage: (message) => {
+      if (message.type !== "study.updated" || message.study.id !== studyId) return;
       const before = study.status;
       study = { ...study, ...message.study };
-      showHeader();
-      if (before !== study.status && study.status === "analysed") loadFindings();
-    }
-  };
-  socket.onclose = () => setTimeout(listen, 3000);
+      studyChanged(before);
+    },
+    onOpen: async () => {
+      if (!connected) { connected = true; return; }
+      const before = study.status;
+      const result = await refreshStudy();
+      if (result.ok) studyChanged(before);
+    },
+  });
 }
 
 async function start() {
