@@ -1,7 +1,7 @@
 // Live part of the clinician pages: on any notice from /ws/clinician/, re-fetch the page's live
 // fragment over HTTP (where authorisation is decided again) and swap it in. The socket only says
 // "something changed"; on (re)connect the page re-reads, since messages may have been missed.
-import { liveSocket } from "../frontend/api.js";
+import { getText, liveSocket } from "../frontend/api.js";
 
 const live = document.getElementById("live");
 const connection = document.getElementById("connection");
@@ -17,9 +17,9 @@ async function refresh() {
   if (refreshing) return refreshing;
   const url = new URL(window.location.href);
   url.searchParams.set("fragment", "1");
-  refreshing = fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-    .then((response) => (response.ok ? response.text() : null))
-    .then((html) => { if (html !== null && live) live.innerHTML = html; })
+  // A refused or failed read leaves the fragment as it was; the next notice tries again.
+  refreshing = getText(url, { headers: { "X-Requested-With": "fetch" } })
+    .then((html) => { if (live) live.innerHTML = html; })
     .catch(() => {})
     .finally(() => { refreshing = null; });
   return refreshing;

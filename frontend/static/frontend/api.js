@@ -9,10 +9,11 @@ export function csrfToken() {
   return input ? input.value : "";
 }
 
-// An Error carrying the HTTP status and the API's explanation (DRF's "detail" or field errors).
-async function apiError(response, url) {
+// An Error carrying the HTTP status and the API's explanation (DRF's "detail" or field errors);
+// `fallback` is the message when the answer explains nothing.
+async function apiError(response, fallback) {
   const data = await response.json().catch(() => null);
-  let detail = `${url}: HTTP ${response.status}`;
+  let detail = fallback;
   if (data && typeof data === "object") {
     detail = data.detail || Object.values(data).flat().join(" ") || detail;
   }
@@ -22,20 +23,51 @@ async function apiError(response, url) {
   return error;
 }
 
+// The one place a page reaches the server over HTTP: the session's cookies, and the CSRF token on
+// every request (Django ignores it on safe methods). `body` is sent as JSON.
+function request(url, { method = "GET", body, signal, keepalive = false, headers = {} } = {}) {
+  return fetch(url, {
+    method, credentials: "same-origin", signal, keepalive,
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken(),
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
 export async function getJson(url, { signal } = {}) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal });
-  if (!response.ok) throw await apiError(response, url);
+  const response = await request(url, { signal });
+  if (!response.ok) throw await apiError(response, `${url}: HTTP ${response.status}`);
   return response.json();
 }
 
 export async function sendJson(method, url, body) {
-  const response = await fetch(url, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw await apiError(response, url);
+  const response = await request(url, { method, body });
+  if (!response.ok) throw await apiError(response, `${url}: HTTP ${response.status}`);
   return response.status === 204 ? {} : response.json().catch(() => ({}));
+}
+
+// The answer as it came, for pages that word a refusal themselves: { ok, status, data }, data being
+// the JSON body (the server's "detail", field errors, a signing guard's problems) or null. Only a
+// network failure throws.
+export async function requestJson(url, { method = "GET", body, signal, keepalive = false } = {}) {
+  const response = await request(url, { method, body, signal, keepalive });
+  const data = response.headers.get("Content-Type")?.includes("json") ? await response.json().catch(() => null) : null;
+  return { ok: response.ok, status: response.status, data };
+}
+
+// A binary answer (the viewer's pixels): { buffer, headers }, or an Error with the status and the
+// server's "detail" (else the bare status). `signal` aborts it (AbortController).
+export async function getBinary(url, { signal } = {}) {
+  const response = await request(url, { signal, headers: { Accept: "*/*" } });
+  if (!response.ok) throw await apiError(response, `${response.status}`);
+  return { buffer: await response.arrayBuffer(), headers: response.headers };
+}
+
+// A page's HTML (the clinician pages' live fragment): the text, or an Error with the status.
+export async function getText(url, { headers = {} } = {}) {
+  const response = await request(url, { headers: { Accept: "text/html", ...headers } });
+  if (!response.ok) throw await apiError(response, `${url}: HTTP ${response.status}`);
+  return response.text();
 }
 
 // A websocket on `path` (e.g. "/ws/worklist/") that reconnects with backoff. onOpen runs on every

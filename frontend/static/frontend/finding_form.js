@@ -1,17 +1,9 @@
 // The in-page finding form: add a finding the AI missed by clicking on the image (the viewer's
 // pick mode gives the slice and the patient position), edit or remove a reader-added finding, or
 // change an AI finding's size and type. The server checks every value and says what is wrong.
-import { csrfToken } from "./api.js";
+import { requestJson } from "./api.js";
 
-async function send(path, method, body) {
-  const response = await fetch(`/api${path}`, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.headers.get("Content-Type")?.includes("json") ? await response.json() : null;
-  return { ok: response.ok, data };
-}
+const send = (path, method, body) => requestJson(`/api${path}`, { method, body });
 
 function refusal(data) {
   if (!data) return "Not saved.";

@@ -1,6 +1,6 @@
 // The report draft, kept on the server as the reader types (reporting/drafts.py), so a reload, a
 // crash or another workstation gets it back. Saving is debounced; leaving the page sends what is left.
-import { csrfToken } from "./api.js";
+import { requestJson } from "./api.js";
 
 const SAVE_DELAY_MS = 800;
 
@@ -24,17 +24,14 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
     clearTimeout(timer);
     timer = null;
     if (!enabled) return;
-    const body = JSON.stringify({ fields: collect() });
+    const payload = { fields: collect() };
+    const body = JSON.stringify(payload);
     if (body === lastSaved) return;
     say("Saving draft…", "saving");
     try {
-      const response = await fetch(url, {
-        method: "PUT", credentials: "same-origin", keepalive,
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() }, body,
-      });
+      const response = await requestJson(url, { method: "PUT", body: payload, keepalive });
       if (!response.ok) {
-        const detail = (await response.json().catch(() => ({}))).detail;
-        say(`Draft not saved: ${detail || `HTTP ${response.status}`}`, "error");
+        say(`Draft not saved: ${response.data?.detail || `HTTP ${response.status}`}`, "error");
         return;
       }
       lastSaved = body;
@@ -49,7 +46,7 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
   // Only the reader holding the read has a draft; anyone else gets 409 and nothing is applied.
   // A change made while the draft was being read wins over it and is saved.
   async function restore() {
-    const response = await fetch(url, { credentials: "same-origin" });
+    const response = await requestJson(url);
     enabled = response.ok;
     restored = true;
     if (enabled && changedEarly) {
@@ -58,8 +55,8 @@ export function createDraftKeeper({ studyId, collect, apply, status }) {
       return false;
     }
     if (response.status === 204) say("No draft saved yet", "none");
-    if (response.status !== 200) return false;
-    const draft = await response.json();
+    if (response.status !== 200 || !response.data) return false;
+    const draft = response.data;
     apply(draft.fields || {});
     lastSaved = JSON.stringify({ fields: collect() });
     say(`Draft restored (saved ${new Date(draft.saved_at).toLocaleTimeString()})`, "saved");

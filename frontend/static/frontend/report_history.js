@@ -1,4 +1,5 @@
 // The study's report history (reporting/history.py): every signed version, who signed it, when and why.
+import { requestJson } from "./api.js";
 
 const PAGE = 10;
 
@@ -27,14 +28,13 @@ function entry(version) {
 }
 
 export async function showReportHistory(studyId, list, { offset = 0 } = {}) {
-  const response = await fetch(`/api/studies/${studyId}/report/history/?limit=${PAGE}&offset=${offset}`,
-    { credentials: "same-origin" });
-  if (!response.ok) {
+  const url = `/api/studies/${studyId}/report/history/?limit=${PAGE}&offset=${offset}`;
+  const { ok, status, data: page } = await requestJson(url);
+  if (!ok || !page) {
     list.replaceChildren(Object.assign(document.createElement("li"),
-      { className: "muted", textContent: `Report history not available (HTTP ${response.status}).` }));
+      { className: "muted", textContent: `Report history not available (HTTP ${status}).` }));
     return;
   }
-  const page = await response.json();
   const items = page.results.map(entry);
   if (!page.count) {
     items.push(Object.assign(document.createElement("li"),

@@ -155,9 +155,7 @@ async function loadReported(offset = reported.offset) {
   if (f.search) query.set("search", f.search.trim());
   if (f.modality) query.set("modality", f.modality);
   if (f.queue) query.set("queue", f.queue);
-  const response = await fetch(`/api/worklist/?${query}`, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`reported studies: HTTP ${response.status}`);
-  const page = await response.json();
+  const page = await getJson(`/api/worklist/?${query}`);
   Object.assign(reported, { rows: page.results, offset, total: page.count, loaded: true });
   render(null);
 }
