@@ -13,7 +13,7 @@ local ADMIN = GetOrthancConfiguration()["TriageAdminUser"]
 local RESULTS_MANUFACTURER = "Open triage worklist"
 local RESULT_MODALITIES = { SR = true, SEG = true }
 
-local ID = "[%x%-]+"  -- an Orthanc identifier: SHA-1 groups joined by dashes
+local ID = "[^/]+"  -- one path segment: an unknown id is then Orthanc's 404, as before, not a 403
 
 -- Read-only requests: the change feed, the resources of a study, and DICOMweb for the proxy.
 local READABLE = {
@@ -22,6 +22,7 @@ local READABLE = {
   "^/studies$",
   "^/studies/" .. ID .. "$",
   "^/studies/" .. ID .. "/series$",
+  "^/studies/" .. ID .. "/instances$",  -- CAD models plugged in by CAD_MODELS (tests/faults)
   "^/series/" .. ID .. "$",
   "^/series/" .. ID .. "/instances$",
   "^/series/" .. ID .. "/instances%-tags$",
