@@ -59,7 +59,9 @@ def private_services(log_dir: Path) -> dict:
     env = dict(os.environ, ORTHANC_HTTP_PORT=str(http), ORTHANC_DICOM_PORT=str(dicom),
                ORTHANC_URL=f"http://127.0.0.1:{http}", ORTHANC_STORAGE=str(log_dir / "orthanc"),
                ORTHANC_STABLE_AGE="2", ORTHANC_NAME="triage-bench", INGEST_POLL_SECONDS="0.5",
-               ORTHANC_USERNAME="triage", ORTHANC_PASSWORD="bench-orthanc-password", PYTHONUNBUFFERED="1")
+               ORTHANC_USERNAME="triage", ORTHANC_PASSWORD="bench-orthanc-password", PYTHONUNBUFFERED="1",
+               ORTHANC_ADMIN_USERNAME="orthanc-admin", ORTHANC_ADMIN_PASSWORD="bench-orthanc-admin-password",
+               DICOM_MODALITIES="MODSIM@127.0.0.1")
     redis = redis_start(private_redis(log_dir))
     env["REDIS_URL"] = redis.url
     orthanc = processes.orthanc_process(env, log_dir).start()
@@ -181,7 +183,8 @@ def clean(orthanc_env: dict) -> None:
     from worklist.models import Study
 
     Study.objects.all().delete()
-    auth = (orthanc_env["ORTHANC_USERNAME"], orthanc_env["ORTHANC_PASSWORD"])
+    # Emptying the archive is the operator's right, not the application's (orthanc/access.lua).
+    auth = (orthanc_env["ORTHANC_ADMIN_USERNAME"], orthanc_env["ORTHANC_ADMIN_PASSWORD"])
     for study_id in requests.get(orthanc_env["ORTHANC_URL"] + "/studies", auth=auth, timeout=10).json():
         requests.delete(f"{orthanc_env['ORTHANC_URL']}/studies/{study_id}", auth=auth, timeout=30)
 

@@ -102,6 +102,8 @@ def bench_env(tmp: Path, http_port: int, dicom_port: int) -> dict[str, str]:
         "ORTHANC_HTTP_PORT": str(http_port), "ORTHANC_DICOM_PORT": str(dicom_port),
         "ORTHANC_URL": f"http://127.0.0.1:{http_port}", "ORTHANC_USERNAME": "triage",
         "ORTHANC_PASSWORD": "bench-orthanc-password", "ORTHANC_STORAGE": str(tmp / "orthanc"),
+        "ORTHANC_ADMIN_USERNAME": "orthanc-admin", "ORTHANC_ADMIN_PASSWORD": "bench-orthanc-admin-password",
+        "DICOM_MODALITIES": "MODSIM@127.0.0.1",
         "ORTHANC_NAME": "viewer-bench", "ORTHANC_STABLE_AGE": "60", "PYTHONUNBUFFERED": "1",
         # The worklist page joins a Channels group on login; keep it off the demo's Redis database.
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),

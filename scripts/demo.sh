@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
+# Orthanc accepts DICOM only from listed modalities: the simulator (send_studies, AE title MODSIM)
+# sends from this machine. Add a real modality as "MODSIM@127.0.0.1,CT1@192.0.2.10:104".
+export DICOM_MODALITIES="${DICOM_MODALITIES:-MODSIM@127.0.0.1}"
 mkdir -p "$VAR_DIR"
 
 procfile="$VAR_DIR/Procfile.demo"
@@ -21,6 +24,7 @@ echo "Demo accounts (synthetic data only):"
 # The demo clinician refers as one of the simulator's referring physicians.
 .venv/bin/python manage.py link_referrer clinician 'Haddad^Samir^^Dr' >/dev/null
 echo
-echo "Open http://localhost:8000/ — Orthanc at $ORTHANC_URL (user $ORTHANC_USERNAME)."
+echo "Open http://localhost:8000/ — Orthanc at $ORTHANC_URL (operator: $ORTHANC_ADMIN_USERNAME; the application's $ORTHANC_USERNAME is restricted)."
+echo "DICOM accepted on port $ORTHANC_DICOM_PORT from: $DICOM_MODALITIES"
 echo
 exec .venv/bin/honcho -f "$procfile" -d . start

@@ -1,6 +1,43 @@
 #!/usr/bin/env bash
 # Run the project's Orthanc (Debian package) in the foreground with orthanc/orthanc.json.
+#
+# DICOM_MODALITIES lists who may send DICOM: "AET@host[:port],..." (host as an IP address, the
+# way the association arrives; port 104 if left out, used only if Orthanc ever sends to it).
+# Orthanc refuses C-STORE (and C-ECHO) from any other AE title or host. Empty: nobody may send.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+
+modalities_json() {
+  local entries=() entry aet host port name json="" seen=" "
+  IFS=',' read -r -a entries <<< "${DICOM_MODALITIES:-}"
+  for entry in "${entries[@]}"; do
+    entry="${entry#"${entry%%[![:space:]]*}"}" entry="${entry%"${entry##*[![:space:]]}"}"  # trim
+    [[ -z "$entry" ]] && continue
+    if [[ ! "$entry" =~ ^([A-Za-z0-9_.-]{1,16})@([A-Za-z0-9_.-]+)(:([0-9]{1,5}))?$ ]]; then
+      echo "orthanc.sh: DICOM_MODALITIES entry '$entry' is not AET@host[:port]" >&2
+      return 1
+    fi
+    aet="${BASH_REMATCH[1]}" host="${BASH_REMATCH[2]}" port="${BASH_REMATCH[4]:-104}"
+    # Orthanc allows only letters, digits, dashes and underscores in a modality's name.
+    name="${aet//./_}_${host//./_}"
+    if [[ "$seen" == *" $name "* ]]; then
+      echo "orthanc.sh: DICOM_MODALITIES lists $aet@$host twice" >&2
+      return 1
+    fi
+    seen+="$name "
+    # A modality may store and echo, nothing else (no C-FIND, C-MOVE, C-GET of other studies).
+    json+="${json:+, }\"$name\" : { \"AET\" : \"$aet\", \"Host\" : \"$host\", \"Port\" : $port,"
+    json+=" \"AllowEcho\" : true, \"AllowStore\" : true, \"AllowFind\" : false, \"AllowFindWorklist\" : false,"
+    json+=" \"AllowMove\" : false, \"AllowGet\" : false, \"AllowNAction\" : false, \"AllowEventReport\" : false }"
+  done
+  echo "{ $json }"
+}
+
+if [[ -z "${ORTHANC_ADMIN_PASSWORD:-}" || "$ORTHANC_ADMIN_USERNAME" == "$ORTHANC_USERNAME" ]]; then
+  echo "orthanc.sh: set ORTHANC_ADMIN_USERNAME (not the application's $ORTHANC_USERNAME) and ORTHANC_ADMIN_PASSWORD" >&2
+  exit 1
+fi
+ORTHANC_DICOM_MODALITIES="$(modalities_json)"
+export ORTHANC_DICOM_MODALITIES
 mkdir -p "$ORTHANC_STORAGE"
 exec /usr/sbin/Orthanc "$ROOT/orthanc/orthanc.json"

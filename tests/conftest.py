@@ -18,6 +18,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from tests.support import processes
+from tests.support.dicom import TEST_MODALITIES
+from tests.support.orthanc_admin import admin_delete, admin_request
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +102,9 @@ def _service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def orthanc_server(tmp_path_factory, service_logs):
     """The project's own Orthanc configuration, on the test ports, with throwaway storage."""
     storage = tmp_path_factory.mktemp("orthanc-storage")
-    env = _service_env({"ORTHANC_STORAGE": str(storage), "ORTHANC_NAME": "triage-test"})
+    # The AE titles the tests send as, from this host: only they may store (scripts/orthanc.sh).
+    env = _service_env({"ORTHANC_STORAGE": str(storage), "ORTHANC_NAME": "triage-test",
+                        "DICOM_MODALITIES": TEST_MODALITIES})
     server = processes.orthanc_process(env, service_logs).start()
     auth = (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
     try:
@@ -123,10 +127,8 @@ def orthanc(orthanc_server):
     auth = (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
     processes.wait_until(lambda: processes.orthanc_ready(settings.ORTHANC_URL, auth), timeout=30,
                          what="Orthanc to answer")
-    from archive.orthanc import get_json, orthanc_client
-
-    for study_id in get_json("studies"):
-        orthanc_client().delete(f"studies/{study_id}")
+    for study_id in admin_request("GET", "studies").json():
+        admin_delete(f"studies/{study_id}")
     return orthanc_server
 
 

@@ -12,6 +12,7 @@ from clinician.dicomweb_access import StudyAccess
 from clinician.selectors import clinician_studies
 from clinician.services import referrer_link
 from tests.support.dicom import c_store, tiny_ct_study
+from tests.support.orthanc_admin import admin_delete
 from tests.support.processes import wait_until
 from tests.support.reading import ready_to_sign
 from worklist.ingest import orthanc_changes_follow
@@ -132,8 +133,6 @@ def test_same_study_uid_with_another_patient_id_is_held_not_merged(signed_study_
 
 
 def test_same_series_uid_in_another_study_is_held_not_taken_over(signed_study_a, manager, api_as, radiologist):
-    from archive.orthanc import orthanc_client
-
     study_a, datasets_a, before, clinician_a, clinician_b = signed_study_a
     series_uid = datasets_a[0].SeriesInstanceUID
     other = referred(tiny_ct_study(patient_id="PB-1", patient_name="BRAVO^BEN", accession="ACC-C"), REFERRER_B)
@@ -149,7 +148,7 @@ def test_same_series_uid_in_another_study_is_held_not_taken_over(signed_study_a,
                 radiologist)
 
     # Corrected in the archive (here: the wrong images removed), "same patient" closes the entry.
-    orthanc_client().delete(f"studies/{arrival.orthanc_id}")
+    admin_delete(f"studies/{arrival.orthanc_id}")
     merged = api_as(manager).post(f"/api/studies/{arrival.pk}/identity/resolve/", {"decision": "same_patient"})
     assert merged.status_code == 200 and merged.json()["identity_state"] == "merged"
     listed = [r["id"] for r in api_as(radiologist).get("/api/worklist/", {"include_reported": True}).json()["results"]]

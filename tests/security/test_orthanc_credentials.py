@@ -32,4 +32,11 @@ def test_orthanc_configuration_keeps_authentication_and_loopback_and_takes_secre
     config = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))
     assert config["AuthenticationEnabled"] is True
     assert config["RemoteAccessAllowed"] is False
-    assert config["RegisteredUsers"] == {"${ORTHANC_USERNAME}": "${ORTHANC_PASSWORD}"}
+    # The application's account and the operator's; access.lua narrows every other than the operator's.
+    assert config["RegisteredUsers"] == {"${ORTHANC_USERNAME}": "${ORTHANC_PASSWORD}",
+                                         "${ORTHANC_ADMIN_USERNAME}": "${ORTHANC_ADMIN_PASSWORD}"}
+    assert config["TriageAdminUser"] == "${ORTHANC_ADMIN_USERNAME}"
+    assert config["LuaScripts"] == ["access.lua"]
+    # Only the listed modalities (DICOM_MODALITIES), from their own host, may send or echo.
+    assert config["DicomAlwaysAllowStore"] is False and config["DicomAlwaysAllowEcho"] is False
+    assert config["DicomCheckModalityHost"] is True and config["DicomModalitiesInDatabase"] is False

@@ -59,12 +59,19 @@ def tiny_ct_study(
     return datasets
 
 
-def c_store(datasets: list[Dataset], *, host: str, port: int, called_aet: str = "ORTHANC") -> None:
+# The modalities the test Orthanc accepts C-STORE from (DICOM_MODALITIES, scripts/orthanc.sh): this
+# helper's AE title, the simulator's (inference/synthetic/sender.py) and the bad-input sender's.
+TEST_CALLING_AET = "TESTSCU"
+TEST_MODALITIES = f"{TEST_CALLING_AET}@127.0.0.1,MODSIM@127.0.0.1,BADSCU@127.0.0.1"
+
+
+def c_store(datasets: list[Dataset], *, host: str, port: int, called_aet: str = "ORTHANC",
+            calling_aet: str = TEST_CALLING_AET, bind_host: str = "127.0.0.1") -> None:
     """Send datasets over DICOM C-STORE, as a modality would; raise if any is refused."""
-    ae = AE(ae_title="TESTSCU")
+    ae = AE(ae_title=calling_aet)
     for sop_class in {ds.SOPClassUID for ds in datasets}:
         ae.add_requested_context(sop_class, ExplicitVRLittleEndian)
-    assoc = ae.associate(host, port, ae_title=called_aet)
+    assoc = ae.associate(host, port, ae_title=called_aet, bind_address=(bind_host, 0))
     if not assoc.is_established:
         raise ConnectionError(f"association with {host}:{port} refused")
     try:
