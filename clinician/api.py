@@ -26,7 +26,7 @@ from clinician.selectors import (
     referrers_seen,
     study_versions,
 )
-from clinician.services import LinkError, critical_result_acknowledge, referrer_link, referrer_unlink
+from clinician.services import critical_result_acknowledge, referrer_link, referrer_unlink
 from worklist.report_pdf import report_pdf
 from worklist.services import audit_record
 
@@ -233,11 +233,8 @@ class ReferrerLinkListApi(APIView):
         user = User.objects.filter(username=data.validated_data["username"]).first()
         if user is None:
             return Response({"detail": "no such user"}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            link = referrer_link(user=user, referring_name=data.validated_data["referring_name"],
-                                 created_by=request.user, request=request)
-        except LinkError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        link = referrer_link(user=user, referring_name=data.validated_data["referring_name"],
+                             created_by=request.user, request=request)
         return Response(ReferrerLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 class LinkError(Exception):
     """The link cannot be made; the text says why."""
 
+    http_status = 400
+
 
 def referrer_link(*, user, referring_name: str, created_by, request=None) -> ReferrerLink:
     """Link a referring-physician identity to a clinician account (a manager's decision, audited)."""

@@ -6,19 +6,16 @@ re-fetched (`?fragment=1`) when the websocket says something changed.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import role_required
 from accounts.models import Role, User
-from accounts.permissions import user_has_role
 from archive import orthanc
 from clinician.models import ReferrerLink
 from clinician.selectors import (
@@ -38,25 +35,11 @@ from clinician.services import LinkError, critical_result_acknowledge, referrer_
 from worklist.services import audit_record
 
 
-def for_roles(*roles: str):
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not user_has_role(request.user, *roles):
-                return render(request, "clinician/forbidden.html", status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
 def _render_live(request, template: str, fragment: str, context: dict):
     return render(request, fragment if request.GET.get("fragment") else template, context)
 
 
-@for_roles(Role.CLINICIAN)
+@role_required(Role.CLINICIAN)
 def lookup_page(request):
     query = request.GET.get("q", "").strip()[:100]
     studies = clinician_study_search(user=request.user, query=query, limit=50 if query else 20)
@@ -74,7 +57,7 @@ def lookup_page(request):
     return _render_live(request, "clinician/lookup.html", "clinician/_lookup_live.html", context)
 
 
-@for_roles(Role.CLINICIAN)
+@role_required(Role.CLINICIAN)
 def study_page(request, study_id: int):
     try:
         study = access_visible_study(user=request.user, study_id=study_id)
@@ -86,7 +69,7 @@ def study_page(request, study_id: int):
 
 
 @require_POST
-@for_roles(Role.CLINICIAN)
+@role_required(Role.CLINICIAN)
 def critical_acknowledge(request, critical_id: int):
     try:
         critical_result_acknowledge(critical_id=critical_id, user=request.user, request=request)
@@ -99,7 +82,7 @@ def critical_acknowledge(request, critical_id: int):
     return redirect(target)
 
 
-@for_roles(Role.RADIOLOGIST, Role.MANAGER)
+@role_required(Role.RADIOLOGIST, Role.MANAGER)
 def department_critical_page(request):
     criticals = department_critical_results()
     for study in {c.study for c in criticals}:
@@ -109,7 +92,7 @@ def department_critical_page(request):
                         context)
 
 
-@for_roles(Role.MANAGER)
+@role_required(Role.MANAGER)
 def links_page(request):
     clinicians = User.objects.filter(role=Role.CLINICIAN, is_active=True).order_by("username")
     links = ReferrerLink.objects.select_related("created_by")
@@ -120,7 +103,7 @@ def links_page(request):
 
 
 @require_POST
-@for_roles(Role.MANAGER)
+@role_required(Role.MANAGER)
 def link_add(request):
     user = User.objects.filter(username=request.POST.get("username", ""), role=Role.CLINICIAN).first()
     if user is None:
@@ -136,7 +119,7 @@ def link_add(request):
 
 
 @require_POST
-@for_roles(Role.MANAGER)
+@role_required(Role.MANAGER)
 def link_remove(request, link_id: int):
     referrer_unlink(link_id=link_id, by=request.user, request=request)
     return redirect("clinician-links")
@@ -151,7 +134,7 @@ class AuditSearchForm(forms.Form):
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
 
-@for_roles(Role.MANAGER)
+@role_required(Role.MANAGER)
 def audit_page(request):
     form = AuditSearchForm(request.GET or None)
     events = []
@@ -166,7 +149,7 @@ def audit_page(request):
     return render(request, "clinician/audit.html", {"form": form, "events": events, "searched": form.is_bound})
 
 
-@for_roles(Role.CLINICIAN)
+@role_required(Role.CLINICIAN)
 def key_image(request, study_id: int, index: int):
     """A key image of a signed report, rendered by Orthanc; same 404 for not-yours and unknown."""
     try:

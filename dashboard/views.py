@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from accounts.decorators import role_required
+from accounts.models import Role
 from worklist.identity import (
     IdentityNotCorrected,
     IdentityNotInConflict,
@@ -30,14 +31,12 @@ PAGES = [
 
 
 def manager_page(name: str) -> Callable:
-    """A page for managers only: others get 403, anonymous users the login page."""
+    """A page for managers only (accounts.decorators.role_required), its read audited."""
 
     def decorate(view: Callable) -> Callable:
-        @login_required
+        @role_required(Role.MANAGER)
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.is_manager:
-                return render(request, "dashboard/forbidden.html", status=403)
             audit_record(user=request.user, action=f"page.manager.{name}", request=request)
             return view(request, *args, **kwargs)
 

@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from accounts.decorators import forbidden, role_required
 from accounts.models import Role
 from accounts.permissions import user_has_role
 from clinician.selectors import StudyNotVisible, access_visible_study
@@ -70,11 +71,9 @@ def _viewer_role(user) -> bool:
 
 
 @require_safe
-@login_required
+@role_required(*VIEWER_ROLES)
 def ohif_page(request, rest: str = ""):
     """Every OHIF route (/ohif/, /ohif/viewer?StudyInstanceUIDs=...): OHIF's router takes it from here."""
-    if not _viewer_role(request.user):
-        return render(request, "frontend/forbidden.html", status=403)
     bundle = ohif_bundle()
     if bundle is None:
         return render(request, "frontend/ohif_missing.html", status=503)
@@ -94,6 +93,6 @@ def ohif_study(request, study_id: int):
     elif _viewer_role(user):
         study = get_object_or_404(Study, pk=study_id)
     else:
-        return render(request, "frontend/forbidden.html", status=403)
+        return forbidden(request, VIEWER_ROLES)
     audit_record(user=user, action="page.ohif", study=study, request=request)
     return redirect(f"/ohif/viewer?{urlencode({'StudyInstanceUIDs': study.study_instance_uid})}")

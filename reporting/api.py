@@ -14,14 +14,10 @@ from reporting.findings import reader_finding_add, reader_finding_remove, reader
 from reporting.history import report_history
 from reporting.rights import AmendNotAllowed, supervisor_set
 from worklist.models import Study
-from worklist.reading import ReadingError, study_findings
+from worklist.reading import study_findings
 from worklist.reading_api import FindingSerializer
 from worklist.serializers import StudySerializer
 from worklist.services import audit_record
-
-
-def refused(exc: Exception) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
 
 
 class DraftSerializer(serializers.Serializer):
@@ -42,10 +38,7 @@ class ReportDraftApi(APIView):
                    summary="The reader's unsigned report draft")
     def get(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        try:
-            draft = drafts.draft_get(study_id=study_id, user=request.user, request=request)
-        except ReadingError as exc:
-            return refused(exc)
+        draft = drafts.draft_get(study_id=study_id, user=request.user, request=request)
         if draft is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(DraftSerializer(draft).data)
@@ -56,10 +49,7 @@ class ReportDraftApi(APIView):
         get_object_or_404(Study, pk=study_id)
         data = self.DraftInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            draft = drafts.draft_save(study_id=study_id, user=request.user, fields=data.validated_data["fields"])
-        except ReadingError as exc:
-            return refused(exc)
+        draft = drafts.draft_save(study_id=study_id, user=request.user, fields=data.validated_data["fields"])
         return Response(DraftSerializer(draft).data)
 
 
@@ -120,12 +110,7 @@ class AmendmentOpenApi(APIView):
                    summary="Open an amendment: claims the reported study so its findings can be reviewed again")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        try:
-            study = amendment_open(study_id=study_id, user=request.user, request=request)
-        except AmendNotAllowed as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except ReadingError as exc:
-            return refused(exc)
+        study = amendment_open(study_id=study_id, user=request.user, request=request)
         return Response(StudySerializer(study).data)
 
 
@@ -185,10 +170,7 @@ class ReaderFindingsApi(APIView):
         get_object_or_404(Study, pk=study_id)
         data = self.ReaderFindingAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            review = reader_finding_add(study_id=study_id, user=request.user, **data.validated_data)
-        except ReadingError as exc:
-            return refused(exc)
+        review = reader_finding_add(study_id=study_id, user=request.user, **data.validated_data)
         return Response(FindingSerializer(_finding_view(review.study, f"reader-{review.pk}")).data,
                         status=status.HTTP_201_CREATED)
 
@@ -211,17 +193,11 @@ class ReaderFindingApi(APIView):
         study = get_object_or_404(Study, pk=study_id)
         data = self.ReaderFindingEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            reader_finding_update(study_id=study_id, user=request.user, key=key, **data.validated_data)
-        except ReadingError as exc:
-            return refused(exc)
+        reader_finding_update(study_id=study_id, user=request.user, key=key, **data.validated_data)
         return Response(FindingSerializer(_finding_view(study, key)).data)
 
     @extend_schema(request=None, responses={204: None}, summary="Remove a reader-added finding")
     def delete(self, request, study_id: int, key: str):
         get_object_or_404(Study, pk=study_id)
-        try:
-            reader_finding_remove(study_id=study_id, user=request.user, key=key)
-        except ReadingError as exc:
-            return refused(exc)
+        reader_finding_remove(study_id=study_id, user=request.user, key=key)
         return Response(status=status.HTTP_204_NO_CONTENT)

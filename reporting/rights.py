@@ -21,6 +21,8 @@ AMEND_RULE = ("a signed report may be amended by the radiologist who signed it f
 class AmendNotAllowed(Exception):
     """This user may not amend this report; the text says why."""
 
+    http_status = 403
+
 
 def report_author(study: Study):
     """The radiologist who signed the first version, or None if the study has no signed report."""

@@ -20,10 +20,7 @@ from triage.models import UrgencyClass
 from triage.priority import AGEING_MODES
 from triage.rules import QUEUE_NAMES
 from triage.selectors import order_policy
-from worklist.hl7_orders import Hl7OrderError
 from worklist.identity import (
-    IdentityNotCorrected,
-    IdentityNotInConflict,
     identity_conflicts_open,
     study_identity_resolve,
 )
@@ -39,9 +36,6 @@ from worklist.serializers import (
 )
 from worklist.server_timing import ServerTiming
 from worklist.services import (
-    StudyClaimedByOther,
-    StudyNotClaimable,
-    TargetsInconsistent,
     ageing_policy_update,
     alert_acknowledge,
     audit_record,
@@ -129,12 +123,7 @@ class StudyClaimApi(APIView):
     )
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        try:
-            study = study_claim(study_id=study_id, user=request.user)
-        except StudyClaimedByOther as exc:
-            return Response({"detail": f"Study is being read by {exc}."}, status=status.HTTP_409_CONFLICT)
-        except StudyNotClaimable as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        study = study_claim(study_id=study_id, user=request.user)
         audit_record(user=request.user, action="study.claim", study=study, request=request)
         return Response(StudySerializer(study).data)
 
@@ -149,10 +138,7 @@ class StudyReleaseApi(APIView):
     )
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        try:
-            study = study_release(study_id=study_id, user=request.user)
-        except StudyClaimedByOther as exc:
-            return Response({"detail": f"Study is being read by {exc}."}, status=status.HTTP_409_CONFLICT)
+        study = study_release(study_id=study_id, user=request.user)
         audit_record(user=request.user, action="study.release", study=study, request=request)
         return Response(StudySerializer(study).data)
 
@@ -197,10 +183,7 @@ class Hl7OrderApi(APIView):
     )
     def post(self, request):
         message = request.data if isinstance(request.data, str) else ""
-        try:
-            order = order_receive(message=message)
-        except Hl7OrderError as exc:
-            return Response({"ack": "AE", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        order = order_receive(message=message)
         audit_record(user=request.user, action="order.receive", detail=order.accession_number, request=request)
         return Response({"ack": "AA", "accession_number": order.accession_number, "priority": order.priority})
 
@@ -250,11 +233,8 @@ class UrgencyClassApi(APIView):
         get_object_or_404(UrgencyClass, code=code)
         data = self.UrgencyTargetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            urgency, warnings = urgency_target_update(code=code, user=request.user, request=request,
-                                                      **data.validated_data)
-        except TargetsInconsistent as exc:
-            return Response({"detail": str(exc)}, status=400)
+        urgency, warnings = urgency_target_update(code=code, user=request.user, request=request,
+                                                  **data.validated_data)
         return Response({**UrgencyClassSerializer(urgency).data, "warnings": warnings})
 
 
@@ -278,10 +258,7 @@ class AgeingPolicyApi(APIView):
     def patch(self, request):
         data = self.AgeingPolicySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            row = ageing_policy_update(user=request.user, request=request, **data.validated_data)
-        except TargetsInconsistent as exc:
-            return Response({"detail": str(exc)}, status=400)
+        row = ageing_policy_update(user=request.user, request=request, **data.validated_data)
         return Response(self.AgeingPolicySerializer(row.as_policy()).data)
 
 
@@ -300,10 +277,7 @@ class StudyAssignApi(APIView):
         reader = User.objects.filter(username=data.validated_data["username"], role=Role.RADIOLOGIST).first()
         if reader is None:
             return Response({"detail": "no such radiologist"}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            study = study_assign(study_id=study_id, manager=request.user, reader=reader)
-        except StudyNotClaimable as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        study = study_assign(study_id=study_id, manager=request.user, reader=reader)
         return Response(StudySerializer(study).data)
 
 
@@ -369,9 +343,6 @@ class IdentityResolveApi(APIView):
         get_object_or_404(Study, pk=study_id)
         data = self.IdentityResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            study = study_identity_resolve(study_id=study_id, user=request.user, request=request,
-                                           **data.validated_data)
-        except (IdentityNotInConflict, IdentityNotCorrected) as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        study = study_identity_resolve(study_id=study_id, user=request.user, request=request,
+                                       **data.validated_data)
         return Response(StudySerializer(study).data)

@@ -26,6 +26,11 @@ _SEPARATORS = "|^~&"
 class Hl7OrderError(ValueError):
     """The message is not an imaging order this application can use; the text says why."""
 
+    http_status = 400
+
+    def api_data(self) -> dict:
+        return {"ack": "AE", "detail": str(self)}  # HL7's application error, with the reason
+
 
 @dataclass(frozen=True)
 class ParsedOrder:

@@ -27,9 +27,13 @@ logger = logging.getLogger(__name__)
 class IdentityNotCorrected(Exception):
     """'Same patient' was asked while the archive still holds the arrival under its own patient."""
 
+    http_status = 409
+
 
 class IdentityNotInConflict(Exception):
-    pass
+    """The study is not (or no longer) in an identity conflict."""
+
+    http_status = 409
 
 
 @dataclass(frozen=True)

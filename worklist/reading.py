@@ -32,6 +32,8 @@ NODULE_TYPES = ("solid", "part_solid", "ground_glass")
 class ReadingError(Exception):
     """The action is not allowed in the study's current state; the text says why."""
 
+    http_status = 409
+
 
 class NotYourRead(ReadingError):
     """The study is not claimed by this reader."""
@@ -355,6 +357,10 @@ class SignRefused(ReadingError):
     def __init__(self, problems: list[str]):
         super().__init__(reporting_services.refusal_text(problems))
         self.problems = problems
+
+    def api_data(self) -> dict:
+        # The page lists the problems and asks for an override reason.
+        return {"detail": str(self), "problems": self.problems, "override_needed": True}
 
 
 def report_sign(*, study_id: int, user, fields: dict, critical: bool = False, critical_note: str = "",

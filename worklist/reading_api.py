@@ -10,13 +10,9 @@ from rest_framework.views import APIView
 from accounts.permissions import IsRadiologist, ReadsWorklist
 from reporting.amend import amendment_prefill
 from reporting.models import ReportVersion
-from reporting.report_types import ReportFieldError
-from reporting.rights import AmendNotAllowed
 from reporting.services import image_view_record, report_template_info
 from worklist.models import Study
 from worklist.reading import (
-    ReadingError,
-    SignRefused,
     finding_add,
     finding_review,
     first_read_declare,
@@ -29,14 +25,6 @@ from worklist.reading import (
 )
 from worklist.report_pdf import report_pdf
 from worklist.services import audit_record
-
-
-def refused(exc: Exception) -> Response:
-    if isinstance(exc, SignRefused):
-        return Response({"detail": str(exc), "problems": exc.problems, "override_needed": True},
-                        status=status.HTTP_409_CONFLICT)
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-
 
 FIELD_NAMES = {"impression": "Impression", "findings_text": "Findings", "recommendation": "Recommendation",
                "reason": "Amendment reason", "override_reason": "Override reason", "key_images": "Key images"}
@@ -106,10 +94,7 @@ class FindingsApi(APIView):
         get_object_or_404(Study, pk=study_id)
         data = self.AddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            review = finding_add(study_id=study_id, user=request.user, **data.validated_data)
-        except ReadingError as exc:
-            return refused(exc)
+        review = finding_add(study_id=study_id, user=request.user, **data.validated_data)
         view = next(f for f in study_findings(review.study) if f.key == f"reader-{review.pk}")
         return Response(FindingSerializer(view.as_dict()).data, status=status.HTTP_201_CREATED)
 
@@ -129,10 +114,7 @@ class FindingReviewApi(APIView):
         get_object_or_404(Study, pk=study_id)
         data = self.FindingReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            review = finding_review(study_id=study_id, user=request.user, key=key, **data.validated_data)
-        except ReadingError as exc:
-            return refused(exc)
+        review = finding_review(study_id=study_id, user=request.user, key=key, **data.validated_data)
         view = next(f for f in study_findings(review.study) if f.key == key)
         return Response(FindingSerializer(view.as_dict()).data)
 
@@ -144,10 +126,7 @@ class FirstReadDoneApi(APIView):
                    summary="Second-reader mode: declare the unaided read done")
     def post(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        try:
-            study = first_read_declare(study_id=study_id, user=request.user)
-        except ReadingError as exc:
-            return refused(exc)
+        study = first_read_declare(study_id=study_id, user=request.user)
         return Response({"first_read_done_at": study.first_read_done_at})
 
 
@@ -183,14 +162,11 @@ class ReportApi(APIView):
             requested = versions[-1].template
         # An amendment in progress starts from the corrected findings (reporting/amend.py).
         amending = bool(versions) and study.claimed_by_id == request.user.pk
-        try:
-            info = report_template_info(study, requested)
-            if amending:
-                draft = amendment_prefill(study, request.user, requested)
-            else:
-                draft = None if versions else report_prefill(study, request.user, requested)
-        except (ReadingError, ReportFieldError) as exc:
-            return refused(exc)
+        info = report_template_info(study, requested)
+        if amending:
+            draft = amendment_prefill(study, request.user, requested)
+        else:
+            draft = None if versions else report_prefill(study, request.user, requested)
         return Response({"draft": draft, "amending": amending,
                          "versions": ReportVersionSerializer(versions, many=True).data, **info})
 
@@ -236,10 +212,7 @@ class ReportPreviewApi(APIView):
             return invalid(data)
         fields = dict(data.validated_data)
         edited = fields.pop("edited")
-        try:
-            return Response(report_preview(study_id=study_id, user=request.user, fields=fields, edited=edited))
-        except ReadingError as exc:
-            return refused(exc)
+        return Response(report_preview(study_id=study_id, user=request.user, fields=fields, edited=edited))
 
 
 class ImagesViewedApi(APIView):
@@ -257,10 +230,7 @@ class ImagesViewedApi(APIView):
         data = self.ImagesViewedInputSerializer(data=request.data)
         if not data.is_valid():
             return invalid(data)
-        try:
-            image_view_record(study=study, user=request.user, **data.validated_data)
-        except ReportFieldError as exc:
-            return refused(exc)
+        image_view_record(study=study, user=request.user, **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -279,11 +249,8 @@ class ReportSignApi(APIView):
         fields = dict(data.validated_data)
         critical, note = fields.pop("critical"), fields.pop("critical_note", "")
         override = fields.pop("override_reason", "")
-        try:
-            version = report_sign(study_id=study_id, user=request.user, fields=fields, critical=critical,
-                                  critical_note=note, override_reason=override)
-        except ReadingError as exc:
-            return refused(exc)
+        version = report_sign(study_id=study_id, user=request.user, fields=fields, critical=critical,
+                              critical_note=note, override_reason=override)
         return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -307,13 +274,8 @@ class ReportAmendApi(APIView):
         if not reason.strip():
             return Response({"detail": "Give a reason for the amendment: say what was corrected."},
                             status=status.HTTP_400_BAD_REQUEST)
-        try:
-            version = report_amend(study_id=study_id, user=request.user, fields=fields, reason=reason,
-                                   critical=critical, critical_note=note, override_reason=override)
-        except AmendNotAllowed as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except ReadingError as exc:
-            return refused(exc)
+        version = report_amend(study_id=study_id, user=request.user, fields=fields, reason=reason,
+                               critical=critical, critical_note=note, override_reason=override)
         return Response(ReportVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 

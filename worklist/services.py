@@ -26,11 +26,18 @@ logger = logging.getLogger(__name__)
 
 
 class StudyClaimedByOther(Exception):
-    """The study is being read by someone else."""
+    """The study is being read by someone else (the text is their username)."""
+
+    http_status = 409
+
+    def api_data(self) -> dict:
+        return {"detail": f"Study is being read by {self}."}
 
 
 class StudyNotClaimable(Exception):
     """The study cannot be claimed (already reported, or the user may not read)."""
+
+    http_status = 409
 
 
 def study_facts(study: Study) -> StudyFacts:
@@ -301,6 +308,8 @@ def alert_acknowledge(*, alert_id: int, user) -> Alert:
 
 class TargetsInconsistent(Exception):
     """The change would leave the targets or the ageing policy inconsistent (message in words)."""
+
+    http_status = 400
 
 
 _UNCHANGED = object()

@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 class ReportFieldError(ValueError):
     """A report field the template cannot accept; the text says why, in the reader's words."""
 
+    http_status = 409
+
 
 KEPT = ("accepted", "edited", "added")
 
