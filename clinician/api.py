@@ -27,7 +27,7 @@ from clinician.selectors import (
     study_versions,
 )
 from clinician.services import critical_result_acknowledge, referrer_link, referrer_unlink
-from worklist.report_pdf import report_pdf
+from reporting.pdf import report_pdf
 from worklist.services import audit_record
 
 

@@ -12,8 +12,8 @@ import re
 
 from clinician.selectors import person_display, study_versions, user_display
 from reporting.models import ReportVersion
+from reporting.pdf import report_pdf
 from worklist.models import Study
-from worklist.report_pdf import report_pdf
 
 FHIR_VERSION = "4.0.1"
 FHIR_CONTENT_TYPE = "application/fhir+json"

@@ -202,7 +202,7 @@ def clinician_study_view(study: Study, *, now: datetime | None = None) -> dict:
 
 
 def key_images(version: ReportVersion) -> list[dict]:
-    """Key images the radiologist chose (worklist.reading stores the Orthanc instance id)."""
+    """Key images the radiologist chose (reporting.reading stores the Orthanc instance id)."""
     chosen = (version.fields or {}).get("key_images") or []
     return [{"index": index, "series_instance_uid": str(item.get("series_instance_uid", "")),
              "sop_instance_uid": str(item.get("sop_instance_uid", "")), "label": str(item.get("label", ""))}

@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(env_float("ESCALATION_SECONDS", 60.0)),
         "options": {"expires": 60},
     },
+    "archive-pending-reports": {
+        "task": "reporting.tasks.archive_pending_reports",
+        "schedule": schedule(env_float("ESCALATION_SECONDS", 60.0)),
+        "options": {"expires": 60},
+    },
     "escalate-critical-results": {
         "task": "clinician.tasks.escalate_unacknowledged_critical_results",
         "schedule": schedule(env_float("CRITICAL_ESCALATION_CHECK_SECONDS", 60.0)),

@@ -2,16 +2,16 @@
 
 Amending reopens findings review for that reader: `amendment_open` claims the reported study for
 them (through `study_claim`), so they can accept, reject, edit and add findings again; the corrected
-findings prefill the new version, which is signed with its reason (`worklist.reading.report_amend`).
+findings prefill the new version, which is signed with its reason (`reporting.reading.report_amend`).
 Every earlier version is kept as it was signed.
 """
 
 from __future__ import annotations
 
 from reporting.models import ReportVersion
+from reporting.reading import ReadingError, report_prefill
 from reporting.rights import amend_check
 from worklist.models import ReadingState, Study
-from worklist.reading import ReadingError, report_prefill
 from worklist.services import StudyClaimedByOther, StudyNotClaimable, audit_record, study_claim
 
 

@@ -12,10 +12,10 @@ from reporting import drafts
 from reporting.amend import amendment_open
 from reporting.findings import reader_finding_add, reader_finding_remove, reader_finding_update
 from reporting.history import report_history
+from reporting.reading import study_findings
+from reporting.reading_api import FindingSerializer
 from reporting.rights import AmendNotAllowed, supervisor_set
 from worklist.models import Study
-from worklist.reading import study_findings
-from worklist.reading_api import FindingSerializer
 from worklist.serializers import StudySerializer
 from worklist.services import audit_record
 

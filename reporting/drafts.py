@@ -12,7 +12,7 @@ import json
 from django.db import transaction
 
 from reporting.models import ReportDraft
-from worklist.reading import ReadingError, access_study_for_reading
+from reporting.reading import ReadingError, access_study_for_reading
 from worklist.services import audit_record
 
 # A report form is a few kilobytes; the cap keeps a runaway client from storing megabytes per keystroke.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from reporting.models import FindingDecision, FindingReview
+from reporting.reading import ReadingError, _check_type, access_study_for_reading, finding_add
 from worklist.models import Series
-from worklist.reading import ReadingError, _check_type, access_study_for_reading, finding_add
 from worklist.services import audit_record
 
 PART_SOLID = "part_solid"

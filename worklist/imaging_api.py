@@ -14,7 +14,7 @@ from accounts.permissions import ReadsWorklist
 from archive import imaging, overlays
 from archive.orthanc import OrthancNotFound, OrthancUnavailable
 from worklist.models import Series
-from worklist.reading import marks_visible
+from worklist.selectors import marks_visible
 from worklist.services import audit_record
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import Count, F, Q, QuerySet, Window
 
+from accounts.models import ReadingMode
 from triage.priority import ORDER_FIELDS
 from worklist.models import IdentityState, ReadingState, Study
 
@@ -70,3 +71,8 @@ def worklist_page_keys(studies: QuerySet[Study], *, limit: int, offset: int) -> 
     if not rows:
         return [], (studies.count() if offset else 0)
     return [row[:3] for row in rows], rows[0][3]
+
+
+def marks_visible(study: Study, user) -> bool:
+    """Second readers see the AI's marks only after declaring their unaided read done."""
+    return user.reading_mode != ReadingMode.SECOND_READER or study.first_read_done_at is not None

@@ -7,7 +7,6 @@ from celery import shared_task
 from django.conf import settings
 
 from archive.orthanc import OrthancUnavailable
-from worklist.archive import report_archive, reports_archive_pending
 from worklist.ingest import orthanc_changes_follow
 from worklist.services import escalations_check, studies_reprioritise
 
@@ -35,17 +34,7 @@ def follow_orthanc_changes() -> int:
 
 @shared_task
 def escalate_overdue_studies() -> dict:
-    result = escalations_check()
-    # Reports signed while the archive or the broker was down are archived on this pass.
-    for version_id in reports_archive_pending():
-        archive_report.delay(version_id)
-    return result
-
-
-@shared_task(acks_late=True, autoretry_for=(OrthancUnavailable,), retry_backoff=2, retry_backoff_max=300,
-             max_retries=10)
-def archive_report(version_id: int) -> str:
-    return report_archive(version_id)
+    return escalations_check()
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from worklist import api, reading_api
+from worklist import api
 
 urlpatterns = [
     path("", include("worklist.imaging_urls")),
@@ -8,17 +8,6 @@ urlpatterns = [
     path("studies/<int:study_id>/", api.StudyDetailApi.as_view(), name="api-study"),
     path("studies/<int:study_id>/claim/", api.StudyClaimApi.as_view(), name="api-study-claim"),
     path("studies/<int:study_id>/release/", api.StudyReleaseApi.as_view(), name="api-study-release"),
-    path("studies/<int:study_id>/findings/", reading_api.FindingsApi.as_view(), name="api-findings"),
-    path("studies/<int:study_id>/findings/<str:key>/review/", reading_api.FindingReviewApi.as_view(),
-         name="api-finding-review"),
-    path("studies/<int:study_id>/first-read-done/", reading_api.FirstReadDoneApi.as_view(), name="api-first-read"),
-    path("studies/<int:study_id>/report/", reading_api.ReportApi.as_view(), name="api-report"),
-    path("studies/<int:study_id>/report/sign/", reading_api.ReportSignApi.as_view(), name="api-report-sign"),
-    path("studies/<int:study_id>/report/preview/", reading_api.ReportPreviewApi.as_view(), name="api-report-preview"),
-    path("studies/<int:study_id>/images-viewed/", reading_api.ImagesViewedApi.as_view(), name="api-images-viewed"),
-    path("studies/<int:study_id>/report/amend/", reading_api.ReportAmendApi.as_view(), name="api-report-amend"),
-    path("studies/<int:study_id>/report/v<int:number>.pdf", reading_api.ReportPdfApi.as_view(),
-         name="api-report-pdf"),
     path("studies/<int:study_id>/assign/", api.StudyAssignApi.as_view(), name="api-study-assign"),
     path("studies/<int:study_id>/identity/resolve/", api.IdentityResolveApi.as_view(), name="api-identity-resolve"),
     path("identity-conflicts/", api.IdentityConflictListApi.as_view(), name="api-identity-conflicts"),

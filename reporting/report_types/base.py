@@ -70,7 +70,7 @@ class SizeConvention:
 class ReadContext:
     """What is known about the read when the draft is made or the report signed."""
 
-    findings: list  # worklist.reading.FindingView, AI and reader-added
+    findings: list  # reporting.reading.FindingView, AI and reader-added
     ai_note: str = ""  # "AI analysis failed: …; read without AI", "" when the AI result is in
     images_note: str = ""  # "" when the reader has seen the images
     screening: bool = False

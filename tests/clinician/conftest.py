@@ -7,11 +7,11 @@ import pytest
 
 from accounts.models import Role
 from clinician.services import referrer_link
+from reporting.reading import report_sign
 from tests.support.reading import images_viewed
 from tests.ui.conftest import browser, login  # noqa: F401  (re-exported fixtures)
 from tests.worklist.factories import make_study
 from worklist.models import ReadingState
-from worklist.reading import report_sign
 from worklist.services import study_claim
 
 

@@ -67,7 +67,7 @@ def test_diagnostic_report_validates_with_code_pdf_and_study(api_as, clinician_a
 
 
 def test_an_amended_report_is_amended(api_as, clinician_a, radiologist, study_a):
-    from worklist.reading import report_amend
+    from reporting.reading import report_amend
 
     sign(study_a, radiologist)
     report_amend(study_id=study_a.pk, user=radiologist, fields={"impression": "Small pneumothorax."},

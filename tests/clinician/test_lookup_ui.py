@@ -10,11 +10,11 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from reporting.models import CriticalResult
+from reporting.reading import report_sign
 from tests.clinician.conftest import make_patient_study
 from tests.integration.helpers import session_cookie
 from tests.support.reading import images_viewed
 from tests.ui.conftest import screenshot
-from worklist.reading import report_sign
 from worklist.services import study_claim
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -77,8 +77,8 @@ def test_workload_per_radiologist_with_reading_time(make_user, in_python, monkey
 
 def test_signing_keeps_the_claim_time_that_reading_time_is_measured_from(radiologist):
     """Reading time relies on report_sign keeping claimed_at; this fails if that changes."""
+    from reporting.reading import report_sign, report_template
     from tests.support.reading import images_viewed
-    from worklist.reading import report_sign, report_template
     from worklist.services import study_claim
 
     study = open_study(arrived_minutes_ago=30, modality="CR", body_part="KNEE")

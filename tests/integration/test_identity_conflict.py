@@ -11,13 +11,13 @@ from accounts.models import Role
 from clinician.dicomweb_access import StudyAccess
 from clinician.selectors import clinician_studies
 from clinician.services import referrer_link
+from reporting.reading import report_sign
 from tests.support.dicom import c_store, tiny_ct_study
 from tests.support.orthanc_admin import admin_delete
 from tests.support.processes import wait_until
 from tests.support.reading import ready_to_sign
 from worklist.ingest import orthanc_changes_follow
 from worklist.models import Alert, IdentityState, ReadingState, Series, Study
-from worklist.reading import report_sign
 from worklist.services import StudyNotClaimable, study_claim
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -8,12 +8,12 @@ from django.conf import settings
 
 from archive import orthanc as archive
 from reporting.models import ReportVersion
+from reporting.reading import report_amend, report_sign
 from tests.support.dicom import c_store, tiny_ct_study
 from tests.support.orthanc_admin import admin_request
 from tests.support.processes import wait_until
 from tests.support.reading import images_viewed
 from worklist.models import Study
-from worklist.reading import report_amend, report_sign
 from worklist.services import study_claim
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

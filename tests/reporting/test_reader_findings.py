@@ -4,10 +4,10 @@ import pytest
 from pydicom.uid import generate_uid
 
 from reporting.models import FindingReview
+from reporting.reading import report_prefill
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import Series
-from worklist.reading import report_prefill
 
 pytestmark = pytest.mark.django_db
 

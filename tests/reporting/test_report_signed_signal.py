@@ -1,6 +1,6 @@
 """Signing (and amending) a report tells the apps above reporting through `report_signed`, after commit.
 
-The signature goes through the real service (worklist.reading.report_sign / report_amend). In these
+The signature goes through the real service (reporting.reading.report_sign / report_amend). In these
 tests the database transaction never commits, so django's captureOnCommitCallbacks stands for the
 commit: what is sent before it would be sent from inside a transaction that may still roll back.
 """
@@ -11,10 +11,10 @@ from django.db import transaction
 from inference.models import AnalysisRun, AnalysisStatus
 from priors.models import PriorReport
 from reporting.models import ReportVersion
+from reporting.reading import ReadingError, report_amend, report_sign
 from reporting.signals import report_signed
 from tests.support.reading import images_viewed, ready_to_sign
 from tests.worklist.factories import make_study
-from worklist.reading import ReadingError, report_amend, report_sign
 from worklist.services import study_claim
 
 pytestmark = pytest.mark.django_db

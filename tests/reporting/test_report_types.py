@@ -11,12 +11,12 @@ from pypdf import PdfReader
 
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting.models import ReportVersion
+from reporting.reading import report_prefill
 from reporting.report_types import template_choice
 from reporting.report_types.incidental_nodule import advise
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import AuditEvent, Order
-from worklist.reading import report_prefill
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +225,7 @@ def test_signing_over_the_guard_is_audited(reader, radiologist):
 def test_the_headline_the_findings_list_and_the_report_show_one_size_with_its_label(reader):
     from inference.cad.base import Finding
     from inference.cad.lung_nodule.model import lungrads_summary
-    from worklist.reading import study_findings
+    from reporting.reading import study_findings
 
     finding = Finding(centre_mm=(-60.0, 10.0, -120.0), diameter_mm=15.9, kind="solid", probability=0.94,
                       mean_diameter_mm=14.04)

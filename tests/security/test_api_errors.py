@@ -7,11 +7,11 @@ import pytest
 
 from clinician.services import LinkError
 from config.api_errors import exception_handler
+from reporting.reading import NotYourRead, ReadingError, SignRefused
 from reporting.report_types.base import ReportFieldError
 from reporting.rights import AmendNotAllowed
 from worklist.hl7_orders import Hl7OrderError
 from worklist.identity import IdentityNotCorrected, IdentityNotInConflict
-from worklist.reading import NotYourRead, ReadingError, SignRefused
 from worklist.services import StudyClaimedByOther, StudyNotClaimable, TargetsInconsistent
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, settings
 from accounts.models import Role
 from accounts.tokens import api_token_issue
 from reporting.models import ImageView, Report, ReportVersion
+from reporting.reading import report_sign
 from tests.worklist.factories import make_study
 from worklist.models import Series
-from worklist.reading import report_sign
 from worklist.services import study_claim
 
 ROLES = (Role.RADIOLOGIST, Role.MANAGER, Role.CLINICIAN)

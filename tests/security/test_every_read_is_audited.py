@@ -13,10 +13,10 @@ from django.test import Client
 
 from accounts.models import Role
 from clinician.services import referrer_link
+from reporting.reading import report_sign
 from tests.imaging.helpers import archive, ct_series
 from tests.support.reading import ready_to_sign
 from worklist.models import AuditEvent
-from worklist.reading import report_sign
 from worklist.services import study_claim
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -4,10 +4,10 @@ import pytest
 
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting.models import CriticalResult, FindingReview
+from reporting.reading import NotYourRead, ReadingError, report_prefill, report_sign
 from tests.support.reading import images_viewed, ready_to_sign
 from tests.worklist.factories import make_study
 from worklist.models import ReadingState, Study
-from worklist.reading import NotYourRead, ReadingError, report_prefill, report_sign
 from worklist.services import study_claim
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,11 @@ import pytest
 
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting.models import ReportVersion
+from reporting.reading import ReadingError, report_prefill, report_sign, report_template, study_is_screening
 from reporting.report_types import report_type
 from tests.support.reading import images_viewed
 from tests.worklist.factories import make_study
 from worklist.models import Order, Study
-from worklist.reading import ReadingError, report_prefill, report_sign, report_template, study_is_screening
 from worklist.services import study_claim
 
 pytestmark = pytest.mark.django_db

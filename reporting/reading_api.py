@@ -10,20 +10,20 @@ from rest_framework.views import APIView
 from accounts.permissions import IsRadiologist, ReadsWorklist
 from reporting.amend import amendment_prefill
 from reporting.models import ReportVersion
-from reporting.services import image_view_record, report_template_info
-from worklist.models import Study
-from worklist.reading import (
+from reporting.pdf import report_pdf
+from reporting.reading import (
     finding_add,
     finding_review,
     first_read_declare,
-    marks_visible,
     report_amend,
     report_prefill,
     report_preview,
     report_sign,
     study_findings,
 )
-from worklist.report_pdf import report_pdf
+from reporting.services import image_view_record, report_template_info
+from worklist.models import Study
+from worklist.selectors import marks_visible
 from worklist.services import audit_record
 
 FIELD_NAMES = {"impression": "Impression", "findings_text": "Findings", "recommendation": "Recommendation",

@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ReadingMode
 from inference.models import AnalysisRun, AnalysisStatus
 from reporting import services as reporting_services
 from reporting.key_images import KeyImageRefused, key_images_check
@@ -21,7 +20,9 @@ from reporting.report_types import ReadContext, ReportFieldError, template_choic
 from reporting.report_types.breast import is_screening as mammogram_is_screening
 from reporting.rights import amend_check
 from reporting.signals import report_signed_on_commit
+from reporting.tasks import archive_report
 from worklist.models import ReadingState, Study
+from worklist.selectors import marks_visible
 from worklist.services import audit_record, study_publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -51,11 +52,6 @@ def access_study_for_reading(*, study_id: int, user, lock: bool = True) -> Study
         holder = study.claimed_by.username if study.claimed_by_id else None
         raise NotYourRead(f"study is claimed by {holder}" if holder else "claim the study before reading it")
     return study
-
-
-def marks_visible(study: Study, user) -> bool:
-    """Second readers see the AI's marks only after declaring their unaided read done."""
-    return user.reading_mode != ReadingMode.SECOND_READER or study.first_read_done_at is not None
 
 
 # --- findings ----------------------------------------------------------------------------------
@@ -343,8 +339,6 @@ def _new_version(*, study: Study, user, fields: dict, critical: bool, critical_n
 
 
 def _archive_later(version_id: int) -> None:
-    from worklist.tasks import archive_report
-
     try:
         archive_report.delay(version_id)
     except Exception:  # noqa: BLE001 - the report is signed; the sweeper archives it later

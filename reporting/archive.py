@@ -10,7 +10,7 @@ from pydicom.uid import generate_uid
 
 from archive import orthanc
 from reporting.models import ReportVersion
-from worklist.report_pdf import report_pdf
+from reporting.pdf import report_pdf
 
 logger = logging.getLogger(__name__)
 REPORT_SERIES_NUMBER = 9000
