@@ -13,7 +13,7 @@ from reporting.amend import amendment_open
 from reporting.findings import reader_finding_add, reader_finding_remove, reader_finding_update
 from reporting.history import report_history
 from reporting.reading import study_findings
-from reporting.reading_api import FindingSerializer
+from reporting.reading_api import FindingSerializer, SignedVersionSerializer
 from reporting.rights import AmendNotAllowed, supervisor_set
 from worklist.models import Study
 from worklist.serializers import StudySerializer
@@ -53,17 +53,9 @@ class ReportDraftApi(APIView):
         return Response(DraftSerializer(draft).data)
 
 
-class HistoryEntrySerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    template = serializers.CharField()
-    author = serializers.CharField(source="author.username")
+class HistoryEntrySerializer(SignedVersionSerializer):
     author_name = serializers.SerializerMethodField()
-    signed_at = serializers.DateTimeField()
     reason = serializers.SerializerMethodField()
-    override_reason = serializers.CharField()
-    overridden = serializers.ListField(child=serializers.CharField())
-    critical = serializers.BooleanField()
-    archived = serializers.SerializerMethodField()
     pdf = serializers.SerializerMethodField()
 
     def get_author_name(self, version) -> str:
@@ -71,9 +63,6 @@ class HistoryEntrySerializer(serializers.Serializer):
 
     def get_reason(self, version) -> str:
         return version.amendment_reason if version.number > 1 else "first report"
-
-    def get_archived(self, version) -> bool:
-        return bool(version.archive_instance_id)
 
     def get_pdf(self, version) -> str:
         return f"/api/studies/{version.report.study_id}/report/v{version.number}.pdf"

@@ -130,22 +130,28 @@ class FirstReadDoneApi(APIView):
         return Response({"first_read_done_at": study.first_read_done_at})
 
 
-class ReportVersionSerializer(serializers.Serializer):
+class SignedVersionSerializer(serializers.Serializer):
+    """What the report payload and the history both say of a signed version."""
+
     number = serializers.IntegerField()
     template = serializers.CharField()
-    fields = serializers.JSONField()
-    text = serializers.CharField()
-    reading_mode = serializers.CharField()
     author = serializers.CharField(source="author.username")
     signed_at = serializers.DateTimeField()
     critical = serializers.BooleanField()
-    amendment_reason = serializers.CharField()
+    # The signing guard's objections the reader overrode, and why (empty when none).
     override_reason = serializers.CharField()
     overridden = serializers.ListField(child=serializers.CharField())
     archived = serializers.SerializerMethodField()
 
     def get_archived(self, version) -> bool:
         return bool(version.archive_instance_id)
+
+
+class ReportVersionSerializer(SignedVersionSerializer):
+    fields = serializers.JSONField()
+    text = serializers.CharField()
+    reading_mode = serializers.CharField()
+    amendment_reason = serializers.CharField()
 
 
 class ReportApi(APIView):
