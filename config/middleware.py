@@ -26,13 +26,22 @@ def body_size_limit(get_response):
 
 
 # No inline script anywhere; the pages' own styles are files too. Same-origin websockets are
-# 'self' (CSP Level 3). OHIF (under /ohif/) is left without a policy for now: with
-# "script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; worker-src blob:" its
-# SR confirmation dialog never appeared (tests/ohif/test_ohif_viewer.py); its policy is open work.
+# 'self' (CSP Level 3).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# OHIF (under /ohif/): still no inline script and nothing from another origin, but 'unsafe-eval':
+# its DICOM SEG loader (@cornerstonejs/adapters through dcmjs) builds arrays with scijs ndarray,
+# which compiles each array class with `new Function` — without it OHIF cannot show our SEGs
+# (measured: the only violations in tests/ohif/test_ohif_viewer.py were that eval, and the SEG
+# never loaded). Its codecs are WebAssembly, its decoders run in blob: workers and fetch blob: and
+# data: URLs, and React and its UI kit set style attributes. Our own pages keep the strict policy.
+OHIF_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self' data: blob:; worker-src 'self' blob:; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -44,8 +53,8 @@ def security_headers(get_response):
     def middleware(request):
         response = get_response(request)
         patch_cache_control(response, no_store=True, private=True)
-        if not request.path.startswith("/ohif/"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        policy = OHIF_CONTENT_SECURITY_POLICY if request.path.startswith("/ohif/") else CONTENT_SECURITY_POLICY
+        response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
     return middleware

@@ -82,6 +82,13 @@ class Session:
         self.base_url, self.requests, self.errors = base_url, [], []
         self.context = browser.new_context(viewport={"width": 1500, "height": 950})
         self.context.on("request", lambda r: self.requests.append(r.url))
+        # Every Content-Security-Policy violation in any page of the session (the policy is enforced:
+        # a blocked script, worker, style or fetch is listed here and the test fails on it).
+        self.csp_violations: list[str] = []
+        self.context.expose_function("reportCspViolation", lambda text: self.csp_violations.append(text))
+        self.context.add_init_script("document.addEventListener('securitypolicyviolation', (e) => "
+                                     "window.reportCspViolation(`${e.effectiveDirective} ${e.blockedURI} "
+                                     "${e.sourceFile}:${e.lineNumber}`));")
         page = self.context.new_page()
         page.goto(base_url + "/login/")
         page.fill("input[name=username]", user.username)
@@ -238,3 +245,5 @@ def test_ohif_shows_the_models_results_and_a_clinician_sees_only_her_patient(
     for session in (rosa, own):
         outside = [u for u in session.requests if not u.startswith((web_server.url, "data:", "blob:"))]
         assert outside == []
+        # OHIF ran whole under its Content-Security-Policy (config.middleware): nothing was blocked.
+        assert session.csp_violations == []

@@ -71,3 +71,19 @@ def test_the_login_page_has_the_policy_and_static_files_stay_cacheable(client):
                       + '<script src="/static/frontend/worklist.js">').group(1)
     static = client.get(asset)
     assert static.status_code == 200 and "no-store" not in static.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("url", ["/ohif/", "/ohif/viewer?StudyInstanceUIDs=1.2.3", "/ohif/studies/{study}/"])
+def test_ohif_pages_have_a_policy_without_inline_script(people, url, settings, tmp_path):
+    """OHIF's pages too (its own in-browser test fails on any violation of this policy): scripts only
+    from this origin, never inline; eval allowed there only, as OHIF's SEG loader needs it."""
+    (tmp_path / "app.bundle.0123abcd.js").write_text("")
+    settings.OHIF_DIST = str(tmp_path)
+    study, clients = people
+    response = clients["radiologist"].get(url.format(study=study.pk), follow=True)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", policy).group(1).split()
+    assert script_src == ["'self'", "'unsafe-eval'"]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.content.decode()), "inline <script>"
