@@ -28,7 +28,7 @@ from clinician.selectors import (
 )
 from clinician.services import critical_result_acknowledge, referrer_link, referrer_unlink
 from reporting.pdf import report_pdf
-from worklist.services import audit_record
+from worklist.audit import audited_read
 
 
 def not_found() -> NotFound:
@@ -105,11 +105,6 @@ class ClinicianStudySerializer(serializers.Serializer):
     critical_results = ClinicianCriticalResultSerializer(many=True)
 
 
-def _audit_each(request, studies, action: str, detail: str = "") -> None:
-    for study in studies:
-        audit_record(user=request.user, action=action, study=study, detail=detail, request=request)
-
-
 class ClinicianStudyListApi(APIView):
     permission_classes = [IsClinician]
 
@@ -119,15 +114,14 @@ class ClinicianStudyListApi(APIView):
 
     @extend_schema(parameters=[ClinicianFilterSerializer], responses=ClinicianStudySerializer(many=True),
                    summary="Search your own patients' studies")
+    @audited_read("clinician.search")
     def get(self, request):
         filters = self.ClinicianFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         query = filters.validated_data.get("q", "")
         studies = clinician_study_search(user=request.user, query=query)
-        _audit_each(request, studies, "clinician.search", f"q={query!r}")
-        if not studies:
-            audit_record(user=request.user, action="clinician.search", detail=f"q={query!r}: nothing",
-                         request=request)
+        request.audit.detail = f"q={query!r}"
+        request.audit.shown(studies)
         return Response(ClinicianStudySerializer([clinician_study_view(s) for s in studies], many=True).data)
 
 
@@ -136,12 +130,12 @@ class ClinicianStudyApi(APIView):
 
     @extend_schema(responses={200: ClinicianStudySerializer, 404: OpenApiResponse(description="Not found.")},
                    summary="One of your studies: status timeline, expected time, report, critical results")
+    @audited_read("clinician.study.view")
     def get(self, request, study_id: int):
         try:
             study = access_visible_study(user=request.user, study_id=study_id)
         except StudyNotVisible:
             raise not_found() from None
-        audit_record(user=request.user, action="clinician.study.view", study=study, request=request)
         return Response(ClinicianStudySerializer(clinician_study_view(study)).data)
 
 
@@ -151,6 +145,7 @@ class ClinicianReportPdfApi(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="the signed report"),
                               404: OpenApiResponse(description="Not found.")},
                    summary="A signed report version of your study as PDF")
+    @audited_read("clinician.report.pdf")
     def get(self, request, study_id: int, number: int):
         try:
             study = access_visible_study(user=request.user, study_id=study_id)
@@ -159,8 +154,7 @@ class ClinicianReportPdfApi(APIView):
         version = next((v for v in study_versions(study) if v.number == number), None)
         if version is None:
             raise not_found()
-        audit_record(user=request.user, action="clinician.report.pdf", study=study, detail=f"v{number}",
-                     request=request)
+        request.audit.detail = f"v{number}"
         response = HttpResponse(report_pdf(version), content_type="application/pdf")
         name = f"report-{study.accession_number or study.pk}-v{number}.pdf"
         response["Content-Disposition"] = f'inline; filename="{name}"'
@@ -173,12 +167,13 @@ class CriticalResultListApi(APIView):
 
     @extend_schema(responses=ClinicianCriticalResultSerializer(many=True),
                    summary="Critical results: a clinician's own (unacknowledged first), or the department's")
+    @audited_read("critical_results.view")
     def get(self, request):
         if user_has_role(request.user, Role.CLINICIAN):
             criticals = clinician_critical_results(request.user)
         else:
             criticals = department_critical_results()
-        _audit_each(request, {c.study for c in criticals}, "critical_results.view")
+        request.audit.shown({c.study for c in criticals})
         return Response(ClinicianCriticalResultSerializer([critical_result_view(c) for c in criticals], many=True).data)
 
 

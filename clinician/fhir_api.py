@@ -24,7 +24,7 @@ from accounts.tokens import ExpiringTokenAuthentication
 from clinician import fhir, fhir_openapi
 from clinician.permissions import IsClinicianOrDepartment
 from clinician.selectors import studies_visible_to
-from worklist.services import audit_record
+from worklist.audit import audited_read
 
 MAX_COUNT = 200
 JSON_FORMATS = set(fhir_openapi.JSON_FORMATS)
@@ -151,12 +151,8 @@ class FhirSearchView(FhirView):
         return studies
 
     def bundle(self, request, resources: list[dict], studies) -> Response:
-        for study in studies:
-            audit_record(user=request.user, action=f"fhir.{self.resource_type}.search", study=study, request=request,
-                         detail=request.get_full_path()[:300])
-        if not studies:
-            audit_record(user=request.user, action=f"fhir.{self.resource_type}.search", request=request,
-                         detail=request.get_full_path()[:300])
+        request.audit.detail = request.get_full_path()[:300]
+        request.audit.shown(studies)
         return Response(fhir.searchset(resources, self_url=request.build_absolute_uri(),
                                        base_url=self.base_url(request)))
 
@@ -166,6 +162,7 @@ class ImagingStudySearch(FhirSearchView):
     id_field = "pk"
 
     @fhir_openapi.search_schema("ImagingStudy", fhir_openapi.IMAGING_STUDY, max_count=MAX_COUNT)
+    @audited_read("fhir.ImagingStudy.search")
     def get(self, request):
         studies = self.filtered(request, studies_visible_to(request.user))
         studies = list(studies.prefetch_related("series").order_by("-arrived_at", "-id")[:self.count(request)])
@@ -176,13 +173,14 @@ class ImagingStudyRead(FhirView):
     resource_type = "ImagingStudy"
 
     @fhir_openapi.read_schema("ImagingStudy", fhir_openapi.IMAGING_STUDY)
+    @audited_read("fhir.ImagingStudy.read")
     def get(self, request, resource_id: str):
         pk = resource_pk(resource_id)
         study = studies_visible_to(request.user).filter(pk=pk).prefetch_related("series").first() \
             if pk is not None else None
         if study is None:
             raise not_found(self.resource_type)
-        audit_record(user=request.user, action="fhir.ImagingStudy.read", study=study, request=request)
+        request.audit.study = study
         return Response(fhir.imaging_study(study))
 
 
@@ -191,6 +189,7 @@ class DiagnosticReportSearch(FhirSearchView):
     id_field = "report__pk"
 
     @fhir_openapi.search_schema("DiagnosticReport", fhir_openapi.DIAGNOSTIC_REPORT, max_count=MAX_COUNT)
+    @audited_read("fhir.DiagnosticReport.search")
     def get(self, request):
         studies = self.filtered(request, studies_visible_to(request.user).filter(report__isnull=False))
         studies = list(studies.select_related("report").order_by("-reported_at", "-id")[:self.count(request)])
@@ -201,13 +200,14 @@ class DiagnosticReportRead(FhirView):
     resource_type = "DiagnosticReport"
 
     @fhir_openapi.read_schema("DiagnosticReport", fhir_openapi.DIAGNOSTIC_REPORT)
+    @audited_read("fhir.DiagnosticReport.read")
     def get(self, request, resource_id: str):
         pk = resource_pk(resource_id)
         study = studies_visible_to(request.user).filter(report__pk=pk).select_related("report") \
             .first() if pk is not None else None
         if study is None:
             raise not_found(self.resource_type)
-        audit_record(user=request.user, action="fhir.DiagnosticReport.read", study=study, request=request)
+        request.audit.study = study
         return Response(fhir.diagnostic_report(study))
 
 

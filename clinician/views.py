@@ -32,7 +32,7 @@ from clinician.selectors import (
     referrers_seen,
 )
 from clinician.services import LinkError, critical_result_acknowledge, referrer_link, referrer_unlink
-from worklist.services import audit_record
+from worklist.audit import audited_read
 
 
 def _render_live(request, template: str, fragment: str, context: dict):
@@ -40,15 +40,14 @@ def _render_live(request, template: str, fragment: str, context: dict):
 
 
 @role_required(Role.CLINICIAN)
+@audited_read("clinician.search")
 def lookup_page(request):
     query = request.GET.get("q", "").strip()[:100]
     studies = clinician_study_search(user=request.user, query=query, limit=50 if query else 20)
-    for study in studies:
-        audit_record(user=request.user, action="clinician.search", study=study, detail=f"q={query!r}",
-                     request=request)
+    request.audit.detail = f"q={query!r}"
+    request.audit.shown(studies)
     criticals = clinician_critical_results(request.user)
-    for study in {c.study for c in criticals}:
-        audit_record(user=request.user, action="critical_results.view", study=study, request=request)
+    request.audit.shown({c.study for c in criticals}, action="critical_results.view", detail="")
     context = {
         "query": query,
         "studies": [clinician_study_view(s) for s in studies],
@@ -58,12 +57,12 @@ def lookup_page(request):
 
 
 @role_required(Role.CLINICIAN)
+@audited_read("clinician.study.view")
 def study_page(request, study_id: int):
     try:
         study = access_visible_study(user=request.user, study_id=study_id)
     except StudyNotVisible:
         raise Http404 from None
-    audit_record(user=request.user, action="clinician.study.view", study=study, request=request)
     context = {"study": clinician_study_view(study)}
     return _render_live(request, "clinician/study.html", "clinician/_study_live.html", context)
 
@@ -83,10 +82,10 @@ def critical_acknowledge(request, critical_id: int):
 
 
 @role_required(Role.RADIOLOGIST, Role.MANAGER)
+@audited_read("critical_results.view")
 def department_critical_page(request):
     criticals = department_critical_results()
-    for study in {c.study for c in criticals}:
-        audit_record(user=request.user, action="critical_results.view", study=study, request=request)
+    request.audit.shown({c.study for c in criticals})
     context = {"criticals": [critical_result_view(c) for c in criticals]}
     return _render_live(request, "clinician/department_critical.html", "clinician/_department_critical_live.html",
                         context)
@@ -135,6 +134,7 @@ class AuditSearchForm(forms.Form):
 
 
 @role_required(Role.MANAGER)
+@audited_read("audit.search")
 def audit_page(request):
     form = AuditSearchForm(request.GET or None)
     events = []
@@ -144,12 +144,12 @@ def audit_page(request):
                                      accession=filters["accession"], action=filters["action"],
                                      since=filters["since"], until=filters["until"])
         # Searching the log is itself a look at patient data: it is logged like any other.
-        detail = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "no filter"
-        audit_record(user=request.user, action="audit.search", detail=detail, request=request)
+        request.audit.detail = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "no filter"
     return render(request, "clinician/audit.html", {"form": form, "events": events, "searched": form.is_bound})
 
 
 @role_required(Role.CLINICIAN)
+@audited_read("clinician.key_image")
 def key_image(request, study_id: int, index: int):
     """A key image of a signed report, rendered by Orthanc; same 404 for not-yours and unknown."""
     try:
@@ -163,7 +163,7 @@ def key_image(request, study_id: int, index: int):
         png = orthanc.get_binary(f"instances/{instance_id}/preview")
     except (orthanc.OrthancNotFound, orthanc.OrthancUnavailable):
         raise Http404 from None
-    audit_record(user=request.user, action="clinician.key_image", study=study, detail=str(index), request=request)
+    request.audit.detail = str(index)
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response

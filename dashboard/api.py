@@ -19,7 +19,7 @@ from dashboard import capacity, selectors
 from dashboard.models import DoseReferenceLevel
 from dashboard.services import dose_reference_set
 from triage.selectors import order_policy, urgency_targets
-from worklist.services import audit_record
+from worklist.audit import audited_read
 
 TAG = ["stats"]
 
@@ -235,9 +235,10 @@ class DoseReferenceSerializer(serializers.ModelSerializer):
 class BacklogApi(StatsApi):
     @extend_schema(tags=TAG, responses=BacklogSerializer,
                    summary="Live backlog: open studies by urgency, modality, reading and AI state, oldest in each")
+    @audited_read("stats.backlog")
     def get(self, request):
         data = selectors.backlog_summary()
-        audit_record(user=request.user, action="stats.backlog", detail=f"{data['total']} open", request=request)
+        request.audit.detail = f"{data['total']} open"
         return Response(data)
 
 
@@ -259,9 +260,10 @@ class TurnaroundApi(StatsApi):
 class BreachesApi(StatsApi):
     @extend_schema(tags=TAG, parameters=[WindowSerializer], responses=BreachSerializer(many=True),
                    summary="Target breaches: signed late in the window, or open past due now (worst first)")
+    @audited_read("stats.breaches")
     def get(self, request):
         rows = selectors.turnaround_breaches(window=self.window(self.params()))
-        audit_record(user=request.user, action="stats.breaches", detail=f"{len(rows)} studies", request=request)
+        request.audit.detail = f"{len(rows)} studies"
         return Response(rows)
 
 
@@ -314,10 +316,10 @@ class DoseApi(StatsApi):
 class DoseOutliersApi(StatsApi):
     @extend_schema(tags=TAG, parameters=[WindowSerializer], responses=DoseOutlierSerializer(many=True),
                    summary="CT studies above their protocol's reference level")
+    @audited_read("stats.dose_outliers")
     def get(self, request):
         rows = selectors.dose_outliers(window=self.window(self.params()))
-        audit_record(user=request.user, action="stats.dose_outliers", detail=f"{len(rows)} studies",
-                     request=request)
+        request.audit.detail = f"{len(rows)} studies"
         return Response(rows)
 
 
@@ -374,11 +376,10 @@ class StudiesCsvApi(StatsApi):
                    responses={(200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR,
                                                                  description="One row per study that arrived")},
                    summary="CSV export of studies with their times (no patient names)")
+    @audited_read("stats.export")
     def get(self, request):
         window = self.window(self.params())
-        audit_record(user=request.user, action="stats.export",
-                     detail=f"studies {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M}",
-                     request=request)
+        request.audit.detail = f"studies {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M}"
         writer = csv.writer(_Echo())
         header = [c.replace("reported_by__username", "reported_by") for c in selectors.EXPORT_COLUMNS]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import role_required
 from accounts.models import Role
+from worklist.audit import audited_read
 from worklist.identity import (
     IdentityNotCorrected,
     IdentityNotInConflict,
@@ -18,7 +18,6 @@ from worklist.identity import (
     study_identity_resolve,
 )
 from worklist.models import Study
-from worklist.services import audit_record
 
 PAGES = [
     ("overview", "/manager/", "Backlog & turnaround"),
@@ -34,13 +33,7 @@ def manager_page(name: str) -> Callable:
     """A page for managers only (accounts.decorators.role_required), its read audited."""
 
     def decorate(view: Callable) -> Callable:
-        @role_required(Role.MANAGER)
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            audit_record(user=request.user, action=f"page.manager.{name}", request=request)
-            return view(request, *args, **kwargs)
-
-        return wrapped
+        return role_required(Role.MANAGER)(audited_read(f"page.manager.{name}")(view))
 
     return decorate
 

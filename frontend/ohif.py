@@ -27,8 +27,8 @@ from accounts.decorators import forbidden, role_required
 from accounts.models import Role
 from accounts.permissions import user_has_role
 from clinician.selectors import StudyNotVisible, access_visible_study
+from worklist.audit import audited_read
 from worklist.models import Study
-from worklist.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def ohif_page(request, rest: str = ""):
 
 @require_safe
 @login_required
+@audited_read("page.ohif")
 def ohif_study(request, study_id: int):
     """Open one study in OHIF (from the worklist row, the reading page, the clinician's study page)."""
     user = request.user
@@ -94,5 +95,4 @@ def ohif_study(request, study_id: int):
         study = get_object_or_404(Study, pk=study_id)
     else:
         return forbidden(request, VIEWER_ROLES)
-    audit_record(user=user, action="page.ohif", study=study, request=request)
     return redirect(f"/ohif/viewer?{urlencode({'StudyInstanceUIDs': study.study_instance_uid})}")

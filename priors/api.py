@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsManager, ReadsWorklist
 from priors import selectors
+from worklist.audit import audited_read
 from worklist.models import Study
-from worklist.services import audit_record
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -58,11 +58,11 @@ class StudyPriorsApi(APIView):
 
     @extend_schema(summary="The same patient's earlier mammography reports, mined, and this study's AI result",
                    responses={200: OpenApiResponse(description="{study_id, priors, ai}")})
+    @audited_read("study.priors")
     def get(self, request, study_id: int):
         study = get_object_or_404(Study, pk=study_id)
         priors = selectors.study_prior_reports(study=study)
-        audit_record(user=request.user, action="study.priors", study=study, detail=f"{len(priors)} prior reports",
-                     request=request)
+        request.audit.detail = f"{len(priors)} prior reports"
         run = selectors.mammography_ai_run(study=study)
         return Response({
             "study_id": study.pk,
@@ -76,6 +76,6 @@ class MammographyAgreementApi(APIView):
 
     @extend_schema(summary="Mammography AI recall against the mined BI-RADS category of the study's report",
                    responses={200: OpenApiResponse(description="{n, table, sensitivity, specificity, agreement}")})
+    @audited_read("stats.ai_agreement_mammography")
     def get(self, request):
-        audit_record(user=request.user, action="stats.ai_agreement_mammography", request=request)
         return Response(selectors.mammography_ai_agreement())

@@ -15,9 +15,9 @@ from reporting.history import report_history
 from reporting.reading import study_findings
 from reporting.reading_api import FindingSerializer, SignedVersionSerializer
 from reporting.rights import AmendNotAllowed, supervisor_set
+from worklist.audit import audited_read
 from worklist.models import Study
 from worklist.serializers import StudySerializer
-from worklist.services import audit_record
 
 
 class DraftSerializer(serializers.Serializer):
@@ -36,9 +36,10 @@ class ReportDraftApi(APIView):
     @extend_schema(responses={200: DraftSerializer, 204: OpenApiResponse(description="no draft saved"),
                               409: OpenApiResponse(description="the study is not claimed by this reader")},
                    summary="The reader's unsigned report draft")
+    @audited_read("report.draft")
     def get(self, request, study_id: int):
         get_object_or_404(Study, pk=study_id)
-        draft = drafts.draft_get(study_id=study_id, user=request.user, request=request)
+        draft = drafts.draft_get(study_id=study_id, user=request.user)
         if draft is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(DraftSerializer(draft).data)
@@ -82,11 +83,11 @@ class ReportHistoryApi(APIView):
 
     @extend_schema(responses=HistoryEntrySerializer(many=True),
                    summary="The study's signed report versions, newest first (who, when, why), paged")
+    @audited_read("report.history")
     def get(self, request, study_id: int):
         study = get_object_or_404(Study, pk=study_id)
         paginator = HistoryPagination()
         page = paginator.paginate_queryset(report_history(study=study), request, view=self)
-        audit_record(user=request.user, action="report.history", study=study, request=request)
         return paginator.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
 
 

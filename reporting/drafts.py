@@ -13,16 +13,14 @@ from django.db import transaction
 
 from reporting.models import ReportDraft
 from reporting.reading import ReadingError, access_study_for_reading
-from worklist.services import audit_record
 
 # A report form is a few kilobytes; the cap keeps a runaway client from storing megabytes per keystroke.
 MAX_DRAFT_BYTES = 64 * 1024
 
 
-def draft_get(*, study_id: int, user, request=None) -> ReportDraft | None:
-    """The reader's draft of this study, if any; an audited read of patient data."""
+def draft_get(*, study_id: int, user) -> ReportDraft | None:
+    """The reader's draft of this study, if any (its API view audits the read)."""
     study = access_study_for_reading(study_id=study_id, user=user, lock=False)
-    audit_record(user=user, action="report.draft", study=study, request=request)
     return ReportDraft.objects.filter(study=study, author=user).first()
 
 

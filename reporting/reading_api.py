@@ -22,9 +22,9 @@ from reporting.reading import (
     study_findings,
 )
 from reporting.services import image_view_record, report_template_info
+from worklist.audit import audited_read
 from worklist.models import Study
 from worklist.selectors import marks_visible
-from worklist.services import audit_record
 
 FIELD_NAMES = {"impression": "Impression", "findings_text": "Findings", "recommendation": "Recommendation",
                "reason": "Amendment reason", "override_reason": "Override reason", "key_images": "Key images"}
@@ -78,9 +78,9 @@ class FindingsApi(APIView):
         note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
     @extend_schema(responses=FindingSerializer(many=True), summary="AI findings with the reader's decisions")
+    @audited_read("study.findings")
     def get(self, request, study_id: int):
         study = get_object_or_404(Study, pk=study_id)
-        audit_record(user=request.user, action="study.findings", study=study, request=request)
         if not marks_visible(study, request.user):
             return Response({"detail": "second-reader mode: findings are shown after the first read"},
                             status=status.HTTP_409_CONFLICT)
@@ -159,9 +159,9 @@ class ReportApi(APIView):
 
     @extend_schema(summary="The signed report versions, or a prefilled draft",
                    responses={200: OpenApiResponse(description="{draft, versions, template, choices}")})
+    @audited_read("study.report")
     def get(self, request, study_id: int):
         study = get_object_or_404(Study, pk=study_id)
-        audit_record(user=request.user, action="study.report", study=study, request=request)
         versions = list(study.report.versions.select_related("author")) if hasattr(study, "report") else []
         requested = request.query_params.get("template", "")
         if not requested and versions:
@@ -290,10 +290,11 @@ class ReportPdfApi(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="the signed report")},
                    summary="A signed report version as PDF")
+    @audited_read("report.pdf")
     def get(self, request, study_id: int, number: int):
         study = get_object_or_404(Study, pk=study_id)
         version = get_object_or_404(ReportVersion, report__study=study, number=number)
-        audit_record(user=request.user, action="report.pdf", study=study, detail=f"v{number}", request=request)
+        request.audit.detail = f"v{number}"
         response = HttpResponse(report_pdf(version), content_type="application/pdf")
         name = f"report-{study.accession_number or study.pk}-v{number}.pdf"
         response["Content-Disposition"] = f'inline; filename="{name}"'

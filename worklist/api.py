@@ -20,6 +20,7 @@ from triage.models import UrgencyClass
 from triage.priority import AGEING_MODES
 from triage.rules import QUEUE_NAMES
 from triage.selectors import order_policy
+from worklist.audit import audited_read
 from worklist.identity import (
     identity_conflicts_open,
     study_identity_resolve,
@@ -105,11 +106,11 @@ class StudyDetailApi(APIView):
     permission_classes = [ReadsWorklist]
 
     @extend_schema(responses=StudyDetailSerializer, summary="One study with its series and AI results")
+    @audited_read("study.view")
     def get(self, request, study_id: int):
         study = get_object_or_404(
             Study.objects.select_related("claimed_by").prefetch_related("series", "analyses"), pk=study_id
         )
-        audit_record(user=request.user, action="study.view", study=study, request=request)
         return Response(StudyDetailSerializer(study).data)
 
 
@@ -321,9 +322,10 @@ class IdentityConflictListApi(APIView):
 
     @extend_schema(responses=IdentityConflictSerializer(many=True),
                    summary="Arrivals held for a patient identity conflict (manager; IHE PIR)")
+    @audited_read("identity.list")
     def get(self, request):
         conflicts = list(identity_conflicts_open())
-        audit_record(user=request.user, action="identity.list", detail=f"{len(conflicts)} conflicts", request=request)
+        request.audit.detail = f"{len(conflicts)} conflicts"
         return Response(IdentityConflictSerializer(conflicts, many=True).data)
 
 

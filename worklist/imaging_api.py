@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from accounts.permissions import ReadsWorklist
 from archive import imaging, overlays
 from archive.orthanc import OrthancNotFound, OrthancUnavailable
+from worklist.audit import audited_read
 from worklist.models import Series
 from worklist.selectors import marks_visible
-from worklist.services import audit_record
 
 
 def _series_of_study(study_id: int, series_id: int) -> Series:
@@ -39,15 +39,14 @@ class SeriesGeometryApi(APIView):
         responses={200: OpenApiTypes.OBJECT, 422: OpenApiResponse(description="Images this viewer cannot show")},
         summary="A series' slices in reading order, their positions and pixel format (for the viewer)",
     )
+    @audited_read("study.images")
     def get(self, request, study_id: int, series_id: int):
         series = _series_of_study(study_id, series_id)
+        request.audit.detail = f"series {series.pk} {series.series_instance_uid}"
         try:
             geometry = imaging.series_geometry(series.orthanc_id)
         except (imaging.ImagingUnsupported, OrthancUnavailable, OrthancNotFound) as exc:
             return _archive_error(exc)
-        # Opening a series is the act worth auditing; the slice requests that follow are not.
-        audit_record(user=request.user, action="study.images", study=series.study,
-                     detail=f"series {series.pk} {series.series_instance_uid}", request=request)
         data = geometry.as_json()
         data.pop("series_orthanc_id")
         data.update(series_id=series.pk, series_instance_uid=series.series_instance_uid,
@@ -73,14 +72,13 @@ class SeriesPixelsApi(APIView):
             "reason); X-Slice-Ids lists the slices the body holds, in order."
         ),
     )
+    @audited_read("study.pixels")
     def get(self, request, study_id: int, series_id: int):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         ids = [part for part in query.validated_data["ids"].split(",") if part]
         series = _series_of_study(study_id, series_id)
-        # Every read of patient data is audited, pixels included (issue 17).
-        audit_record(user=request.user, action="study.pixels", study=series.study,
-                     detail=f"series {series.pk}: {len(ids)} slices", request=request)
+        request.audit.detail = f"series {series.pk}: {len(ids)} slices"
         try:
             result = imaging.series_pixels(series.orthanc_id, ids)
         except imaging.SliceNotInSeries as exc:
@@ -117,10 +115,10 @@ class SeriesOverlaysApi(APIView):
             "and 1 over rows x columns in row-major order, starting with 0s; slices without pixels are left out."
         ),
     )
+    @audited_read("study.overlays")
     def get(self, request, study_id: int, series_id: int):
         series = _series_of_study(study_id, series_id)
-        audit_record(user=request.user, action="study.overlays", study=series.study,
-                     detail=f"series {series.pk} {series.series_instance_uid}", request=request)
+        request.audit.detail = f"series {series.pk} {series.series_instance_uid}"
         # Segmentations are AI output, hidden from a second reader like the AI's marks.
         if not marks_visible(series.study, request.user):
             return Response({"detail": "second-reader mode: AI output is shown after the first read"},

@@ -376,13 +376,18 @@ def _enqueue_reprioritisation(task) -> None:
         logger.warning("could not enqueue re-prioritisation; the escalation pass will apply it", exc_info=True)
 
 
-def audit_record(*, user, action: str, study: Study | None = None, detail: str = "", request=None) -> None:
-    remote = request.META.get("REMOTE_ADDR") if request is not None else None
-    AuditEvent.objects.create(
+def audit_event(*, user, action: str, study: Study | None = None, study_id: int | None = None, detail: str = "",
+                request=None) -> AuditEvent:
+    """An audit row, not yet saved."""
+    return AuditEvent(
         user=user if user is not None and user.is_authenticated else None,
         action=action,
-        study=study,
+        study_id=study.pk if study is not None else study_id,
         detail=detail[:300],
-        remote_addr=remote,
+        remote_addr=request.META.get("REMOTE_ADDR") if request is not None else None,
     )
 
+
+def audit_record(**fields) -> None:
+    """One audit row for a write or a decision. Reads of patient data use `worklist.audit.audited_read`."""
+    audit_event(**fields).save()
