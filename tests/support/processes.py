@@ -69,8 +69,8 @@ class ManagedProcess:
             return ""
 
 
-def orthanc_process(env: dict[str, str], log_dir: Path) -> ManagedProcess:
-    return ManagedProcess("orthanc", [str(ROOT / "scripts" / "orthanc.sh")], env, log_dir / "orthanc.log")
+def orthanc_process(env: dict[str, str], log_dir: Path, log_name: str = "orthanc.log") -> ManagedProcess:
+    return ManagedProcess("orthanc", [str(ROOT / "scripts" / "orthanc.sh")], env, log_dir / log_name)
 
 
 def orthanc_ready(url: str, auth: tuple[str, str]) -> bool:

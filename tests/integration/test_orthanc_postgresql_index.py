@@ -1,0 +1,139 @@
+"""Orthanc on its PostgreSQL index (scripts/orthanc.sh with ORTHANC_INDEX_DATABASE_URL), as a
+multi-machine deployment runs it (docker-compose.yml): the application's path is unchanged.
+
+A study sent over DICOM is indexed in PostgreSQL, not in Orthanc's SQLite file, and still reaches
+the worklist through the change feed, the ingestion worker and the API.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import psycopg
+import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+
+from tests.integration.helpers import api_get, session_cookie
+from tests.support import processes
+from tests.support.dicom import TEST_MODALITIES, c_store, tiny_ct_study
+from tests.support.orthanc_admin import admin_auth
+from worklist.models import Study
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+STUDY_INSTANCE_UID_TAG = (0x0020, 0x000D)
+
+
+def _server_url(database: str) -> str:
+    db = connection.settings_dict
+    return f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{database}"
+
+
+@pytest.fixture
+def index_database(transactional_db):
+    """A database of Orthanc's own beside the test database (e.g. test_triage_s4_orthanc_idx), dropped after."""
+    name = f"{connection.settings_dict['NAME']}_orthanc_idx"
+    with psycopg.connect(_server_url("postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # left by an interrupted run
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield _server_url(name)
+    with psycopg.connect(_server_url("postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def orthanc_on_postgresql(index_database, tmp_path, service_logs):
+    """The project's Orthanc launcher on ports of its own, its index in `index_database`."""
+    http_port, dicom_port = processes.free_port(), processes.free_port()
+    env = dict(os.environ, **{
+        "ORTHANC_STORAGE": str(tmp_path / "storage"), "ORTHANC_NAME": "triage-test-pg",
+        "DICOM_MODALITIES": TEST_MODALITIES, "ORTHANC_HTTP_PORT": str(http_port),
+        "ORTHANC_DICOM_PORT": str(dicom_port), "ORTHANC_URL": f"http://127.0.0.1:{http_port}",
+        "ORTHANC_INDEX_DATABASE_URL": index_database,
+    })
+    server = processes.orthanc_process(env, service_logs, "orthanc-postgresql.log").start()
+    server.url, server.dicom_port, server.storage = env["ORTHANC_URL"], dicom_port, tmp_path / "storage"
+    server.index_database = index_database
+    auth = (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
+    try:
+        processes.wait_until(lambda: processes.orthanc_ready(server.url, auth), timeout=60,
+                             what="Orthanc on its PostgreSQL index to start")
+    except TimeoutError:
+        server.stop()
+        raise RuntimeError("Orthanc did not start:\n" + server.log_tail()) from None
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_on_postgresql_orthanc(orthanc_on_postgresql, subprocess_env, service_logs):
+    """The ingestion/inference worker and the web server, pointed at that Orthanc."""
+    env = dict(subprocess_env, ORTHANC_URL=orthanc_on_postgresql.url,
+               ORTHANC_DICOM_PORT=str(orthanc_on_postgresql.dicom_port))
+    worker = processes.celery_worker_process(env, service_logs).start()
+    port = processes.free_port()
+    web = processes.asgi_process(env, service_logs, port).start()
+    web.url = f"http://127.0.0.1:{port}"
+    try:
+        processes.wait_until(lambda: requests.get(web.url + "/login/", timeout=2).ok, timeout=30,
+                             what="the ASGI server")
+        yield web
+    finally:
+        web.stop()
+        worker.stop()
+
+
+def test_orthanc_keeps_its_index_in_postgresql(orthanc_on_postgresql):
+    base, auth = orthanc_on_postgresql.url, (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
+    # The application's account may read /system (its health check); only the operator's lists plugins.
+    system = requests.get(f"{base}/system", auth=auth, timeout=5).json()
+    assert "libOrthancPostgreSQLIndex" in (system["DatabaseBackendPlugin"] or "")
+    plugins = requests.get(f"{base}/plugins", auth=admin_auth(), timeout=5).json()
+    assert "postgresql-index" in plugins and "dicom-web" in plugins
+    # No SQLite index beside the DICOM files.
+    assert not (orthanc_on_postgresql.storage / "index").exists()
+
+
+def test_by_default_orthanc_keeps_its_sqlite_index(orthanc_server):
+    base, auth = settings.ORTHANC_URL, (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
+    assert requests.get(f"{base}/system", auth=auth, timeout=5).json()["DatabaseBackendPlugin"] is None
+    assert "postgresql-index" not in requests.get(f"{base}/plugins", auth=admin_auth(), timeout=5).json()
+    assert (orthanc_server.storage / "index").exists()
+
+
+@pytest.mark.parametrize("url", ["mysql://orthanc@db/orthanc", 'postgresql://orthanc:pa"ss@db/orthanc',
+                                 "postgresql://orthanc:pa ss@db/orthanc", "postgresql://"])
+def test_orthanc_is_not_started_with_an_index_url_it_cannot_use(url, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "ORTHANC_INDEX_DATABASE_URL": url, "ORTHANC_STORAGE": str(tmp_path),
+           "ORTHANC_ADMIN_PASSWORD": "x", "ORTHANC_HTTP_PORT": "1", "ORTHANC_DICOM_PORT": "1"}
+    run = subprocess.run([str(processes.ROOT / "scripts" / "orthanc.sh")], env=env, capture_output=True, text=True,
+                         timeout=20)
+    assert run.returncode == 1 and "ORTHANC_INDEX_DATABASE_URL" in run.stderr
+
+
+def test_a_study_sent_over_dicom_reaches_the_worklist_through_the_postgresql_index(
+    orthanc_on_postgresql, app_on_postgresql_orthanc, radiologist
+):
+    study = tiny_ct_study(patient_name="PG^INDEX", accession="ACC-PGIDX-1", patient_id="PID-PGIDX")
+    uid = study[0].StudyInstanceUID
+    c_store(study, host="127.0.0.1", port=orthanc_on_postgresql.dicom_port, called_aet=settings.ORTHANC_DICOM_AET)
+
+    saved = processes.wait_until(
+        lambda: Study.objects.filter(study_instance_uid=uid, status="no_ai").first(), timeout=60,
+        what="the study to be ingested and analysed")
+    assert saved.instance_count == 4
+
+    rows = api_get(app_on_postgresql_orthanc.url, session_cookie(radiologist), "/api/worklist/")["results"]
+    row = next(r for r in rows if r["study_instance_uid"] == uid)
+    assert row["accession_number"] == "ACC-PGIDX-1" and row["patient_name"] == "PG^INDEX"
+    assert row["instance_count"] == 4 and row["series_count"] == 1
+
+    # Orthanc indexed it in PostgreSQL: the study's UID is a row of the plugin's identifier table.
+    group, element = STUDY_INSTANCE_UID_TAG
+    with psycopg.connect(orthanc_on_postgresql.index_database) as index:
+        found = index.execute("SELECT count(*) FROM dicomidentifiers WHERE taggroup = %s AND tagelement = %s"
+                              " AND value = %s", (group, element, uid)).fetchone()[0]
+    assert found == 1
