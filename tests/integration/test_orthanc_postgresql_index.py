@@ -2,7 +2,8 @@
 multi-machine deployment runs it (docker-compose.yml): the application's path is unchanged.
 
 A study sent over DICOM is indexed in PostgreSQL, not in Orthanc's SQLite file, and still reaches
-the worklist through the change feed, the ingestion worker and the API.
+the worklist through the change feed, the ingestion worker, a CAD model writing its SR back through
+the application's restricted Orthanc account, and the API.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from inference.models import AnalysisRun
+from inference.synthetic import generate_study
 from tests.integration.helpers import api_get, session_cookie
 from tests.support import processes
-from tests.support.dicom import TEST_MODALITIES, c_store, tiny_ct_study
+from tests.support.dicom import TEST_MODALITIES, c_store
 from tests.support.orthanc_admin import admin_auth
 from worklist.models import Study
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 STUDY_INSTANCE_UID_TAG = (0x0020, 0x000D)
+SOP_INSTANCE_UID_TAG = (0x0008, 0x0018)
+MAMMO_MODEL = "inference.cad.mammography.model:MammographyModel"
 
 
 def _server_url(database: str) -> str:
@@ -70,9 +75,9 @@ def orthanc_on_postgresql(index_database, tmp_path, service_logs):
 
 @pytest.fixture
 def app_on_postgresql_orthanc(orthanc_on_postgresql, subprocess_env, service_logs):
-    """The ingestion/inference worker and the web server, pointed at that Orthanc."""
+    """The ingestion/inference worker (the mammography model) and the web server, pointed at that Orthanc."""
     env = dict(subprocess_env, ORTHANC_URL=orthanc_on_postgresql.url,
-               ORTHANC_DICOM_PORT=str(orthanc_on_postgresql.dicom_port))
+               ORTHANC_DICOM_PORT=str(orthanc_on_postgresql.dicom_port), CAD_MODELS=MAMMO_MODEL)
     worker = processes.celery_worker_process(env, service_logs).start()
     port = processes.free_port()
     web = processes.asgi_process(env, service_logs, port).start()
@@ -114,26 +119,35 @@ def test_orthanc_is_not_started_with_an_index_url_it_cannot_use(url, tmp_path):
     assert run.returncode == 1 and "ORTHANC_INDEX_DATABASE_URL" in run.stderr
 
 
-def test_a_study_sent_over_dicom_reaches_the_worklist_through_the_postgresql_index(
+def test_a_study_sent_over_dicom_is_analysed_and_listed_through_the_postgresql_index(
     orthanc_on_postgresql, app_on_postgresql_orthanc, radiologist
 ):
-    study = tiny_ct_study(patient_name="PG^INDEX", accession="ACC-PGIDX-1", patient_id="PID-PGIDX")
-    uid = study[0].StudyInstanceUID
-    c_store(study, host="127.0.0.1", port=orthanc_on_postgresql.dicom_port, called_aet=settings.ORTHANC_DICOM_AET)
+    # A four-view mammogram (the quickest model): ingestion reads it through Orthanc's change feed,
+    # the model fetches the images and writes its SR back, the worklist lists it analysed.
+    study = generate_study("mammography", seed=18, matrix="standard", n_lesions=1, density="b", priority="ROUTINE")
+    uid = study.study_instance_uid
+    c_store(study.datasets, host="127.0.0.1", port=orthanc_on_postgresql.dicom_port,
+            called_aet=settings.ORTHANC_DICOM_AET)
 
     saved = processes.wait_until(
-        lambda: Study.objects.filter(study_instance_uid=uid, status="no_ai").first(), timeout=60,
-        what="the study to be ingested and analysed")
-    assert saved.instance_count == 4
+        lambda: Study.objects.filter(study_instance_uid=uid, status__in=("analysed", "ai_failed")).first(),
+        timeout=120, what="the study to be ingested and analysed")
+    assert saved.status == "analysed", saved.status_reason
+    run = AnalysisRun.objects.get(study=saved, model_name="mammography")
+    assert run.status == "done"
 
     rows = api_get(app_on_postgresql_orthanc.url, session_cookie(radiologist), "/api/worklist/")["results"]
     row = next(r for r in rows if r["study_instance_uid"] == uid)
-    assert row["accession_number"] == "ACC-PGIDX-1" and row["patient_name"] == "PG^INDEX"
-    assert row["instance_count"] == 4 and row["series_count"] == 1
+    assert row["status"] == "analysed" and row["ai_headline"] == run.headline
+    assert row["modality"] == "MG" and row["instance_count"] == 4
 
-    # Orthanc indexed it in PostgreSQL: the study's UID is a row of the plugin's identifier table.
-    group, element = STUDY_INSTANCE_UID_TAG
+    # Orthanc indexed the images and the application's SR in PostgreSQL (the plugin's identifier table).
     with psycopg.connect(orthanc_on_postgresql.index_database) as index:
-        found = index.execute("SELECT count(*) FROM dicomidentifiers WHERE taggroup = %s AND tagelement = %s"
-                              " AND value = %s", (group, element, uid)).fetchone()[0]
-    assert found == 1
+        def indexed(tag, value) -> int:
+            return index.execute("SELECT count(*) FROM dicomidentifiers WHERE taggroup = %s AND tagelement = %s"
+                                 " AND value = %s", (*tag, value)).fetchone()[0]
+
+        assert indexed(STUDY_INSTANCE_UID_TAG, uid) == 1
+        assert indexed(SOP_INSTANCE_UID_TAG, run.result["sr_sop_instance_uid"]) == 1
+        for dataset in study.datasets:
+            assert indexed(SOP_INSTANCE_UID_TAG, dataset.SOPInstanceUID) == 1
