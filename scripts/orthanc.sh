@@ -9,6 +9,10 @@
 # the change feed) in that PostgreSQL database, "postgresql://user:password@host:port/database"
 # (special characters in the password percent-encoded), with Debian's orthanc-postgresql plugin;
 # the DICOM files stay in ORTHANC_STORAGE. Empty (the default): the SQLite index in ORTHANC_STORAGE.
+#
+# ORTHANC_REMOTE_ACCESS=true lets other hosts reach the REST API, for the application running on
+# other machines (docker-compose); authentication stays on and orthanc/access.lua still narrows the
+# application's account. false (the default): loopback only.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -67,8 +71,13 @@ index_json() {
 }
 
 PLUGIN_DIR=/usr/share/orthanc/plugins
+ORTHANC_REMOTE_ACCESS="${ORTHANC_REMOTE_ACCESS:-false}"
+if [[ "$ORTHANC_REMOTE_ACCESS" != true && "$ORTHANC_REMOTE_ACCESS" != false ]]; then
+  echo "orthanc.sh: ORTHANC_REMOTE_ACCESS is true or false, not '$ORTHANC_REMOTE_ACCESS'" >&2
+  exit 1
+fi
 ORTHANC_DICOM_MODALITIES="$(modalities_json)"
 index_json
-export ORTHANC_DICOM_MODALITIES ORTHANC_PLUGINS ORTHANC_POSTGRESQL
+export ORTHANC_DICOM_MODALITIES ORTHANC_PLUGINS ORTHANC_POSTGRESQL ORTHANC_REMOTE_ACCESS
 mkdir -p "$ORTHANC_STORAGE"
 exec /usr/sbin/Orthanc "$ROOT/orthanc/orthanc.json"

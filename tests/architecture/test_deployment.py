@@ -28,6 +28,9 @@ def test_orthanc_runs_the_tested_launcher_with_the_project_configuration():
     env = orthanc["environment"]
     assert env["DICOM_MODALITIES"] == "DICOM_MODALITIES-value"  # required from the operator, no default
     assert env["ORTHANC_ADMIN_USERNAME"] != env["ORTHANC_USERNAME"]
+    # web and the workers reach Orthanc's REST API over the compose network, not loopback.
+    assert env["ORTHANC_REMOTE_ACCESS"] == "true"
+    assert not any(str(port).split(":")[-1] == env["ORTHANC_HTTP_PORT"] for port in orthanc["ports"])
 
 
 def test_orthanc_keeps_its_index_in_a_postgresql_service_of_its_own():

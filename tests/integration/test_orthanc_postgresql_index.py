@@ -51,13 +51,14 @@ def index_database(transactional_db):
 
 @pytest.fixture
 def orthanc_on_postgresql(index_database, tmp_path, service_logs):
-    """The project's Orthanc launcher on ports of its own, its index in `index_database`."""
+    """The project's Orthanc launcher on ports of its own, its index in `index_database`, open to
+    other hosts as docker-compose runs it (the application in other containers)."""
     http_port, dicom_port = processes.free_port(), processes.free_port()
     env = dict(os.environ, **{
         "ORTHANC_STORAGE": str(tmp_path / "storage"), "ORTHANC_NAME": "triage-test-pg",
         "DICOM_MODALITIES": TEST_MODALITIES, "ORTHANC_HTTP_PORT": str(http_port),
         "ORTHANC_DICOM_PORT": str(dicom_port), "ORTHANC_URL": f"http://127.0.0.1:{http_port}",
-        "ORTHANC_INDEX_DATABASE_URL": index_database,
+        "ORTHANC_INDEX_DATABASE_URL": index_database, "ORTHANC_REMOTE_ACCESS": "true",  # as docker-compose
     })
     server = processes.orthanc_process(env, service_logs, "orthanc-postgresql.log").start()
     server.url, server.dicom_port, server.storage = env["ORTHANC_URL"], dicom_port, tmp_path / "storage"
@@ -100,6 +101,15 @@ def test_orthanc_keeps_its_index_in_postgresql(orthanc_on_postgresql):
     assert "postgresql-index" in plugins and "dicom-web" in plugins
     # No SQLite index beside the DICOM files.
     assert not (orthanc_on_postgresql.storage / "index").exists()
+
+
+def test_orthanc_answers_other_hosts_with_credentials_only_when_remote_access_is_on(orthanc_on_postgresql):
+    url, auth = f"{orthanc_on_postgresql.url}/system", (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
+    assert processes.status_from("127.0.0.2", url, auth) == 200
+    assert processes.status_from("127.0.0.2", url) == 401
+    assert processes.status_from("127.0.0.2", url, (settings.ORTHANC_USERNAME, "wrong-password")) == 401
+    # access.lua still narrows the application's account for them.
+    assert processes.status_from("127.0.0.2", f"{orthanc_on_postgresql.url}/plugins", auth) == 403
 
 
 def test_by_default_orthanc_keeps_its_sqlite_index(orthanc_server):
@@ -151,3 +161,12 @@ def test_a_study_sent_over_dicom_is_analysed_and_listed_through_the_postgresql_i
         assert indexed(SOP_INSTANCE_UID_TAG, run.result["sr_sop_instance_uid"]) == 1
         for dataset in study.datasets:
             assert indexed(SOP_INSTANCE_UID_TAG, dataset.SOPInstanceUID) == 1
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "TRUE", " true"])
+def test_orthanc_is_not_started_with_a_remote_access_it_cannot_read(value, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "ORTHANC_REMOTE_ACCESS": value, "ORTHANC_STORAGE": str(tmp_path),
+           "ORTHANC_ADMIN_PASSWORD": "x", "ORTHANC_HTTP_PORT": "1", "ORTHANC_DICOM_PORT": "1"}
+    run = subprocess.run([str(processes.ROOT / "scripts" / "orthanc.sh")], env=env, capture_output=True, text=True,
+                         timeout=20)
+    assert run.returncode == 1 and "ORTHANC_REMOTE_ACCESS" in run.stderr
