@@ -40,11 +40,14 @@ def write_generated_study(folder: Path, kind: str, **params) -> list[Path]:
 
 
 def time_runs(runs: int, read: Callable[[], object], predict: Callable[[object], object],
-              results: Callable[[object, object], int]) -> list[tuple[float, float, float, float, int]]:
-    """(read s, predict s, results s, total s, findings) per run; `results` writes the DICOM
-    results in memory and returns how many findings they hold."""
+              results: Callable[[object, object], int]) -> list[tuple[float, float, float, float, int, float]]:
+    """(read s, predict s, results s, total s, findings, CPU s) per run; `results` writes the DICOM
+    results in memory and returns how many findings they hold. CPU s is this process's CPU time
+    over the run, all threads: the core-seconds a study takes, which other work on a shared
+    machine inflates far less than the wall time (bench/sizing.py sizes workers from it)."""
     rows = []
     for _ in range(runs):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         item = read()
         t1 = time.perf_counter()
@@ -52,7 +55,7 @@ def time_runs(runs: int, read: Callable[[], object], predict: Callable[[object],
         t2 = time.perf_counter()
         count = results(item, prediction)
         t3 = time.perf_counter()
-        rows.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0, count))
+        rows.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0, count, time.process_time() - c0))
         del item, prediction  # one study in memory at a time, as in a worker
     return rows
 
@@ -60,11 +63,13 @@ def time_runs(runs: int, read: Callable[[], object], predict: Callable[[object],
 def print_runs(title: str, steps: tuple[str, str, str], what: str, rows: list[tuple], *, note: str = "") -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{title}\n")
-    print(f"| run | {steps[0]} (s) | {steps[1]} (s) | {steps[2]} (s) | total (s) | {what} |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for n, (a, b, c, d, f) in enumerate(rows, 1):
-        print(f"| {n} | {a:.2f} | {b:.2f} | {c:.2f} | {d:.2f} | {f} |")
-    medians = [statistics.median(r[i] for r in rows) for i in range(4)]
-    print(f"| **median** | {medians[0]:.2f} | **{medians[1]:.2f}** | {medians[2]:.2f} | **{medians[3]:.2f}** | |")
+    print(f"| run | {steps[0]} (s) | {steps[1]} (s) | {steps[2]} (s) | total (s) | CPU (s) | {what} |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for n, (a, b, c, d, f, cpu) in enumerate(rows, 1):
+        print(f"| {n} | {a:.2f} | {b:.2f} | {c:.2f} | {d:.2f} | {cpu:.2f} | {f} |")
+    medians = [statistics.median(r[i] for r in rows) for i in (0, 1, 2, 3, 5)]
+    print(f"| **median** | {medians[0]:.2f} | **{medians[1]:.2f}** | {medians[2]:.2f} | **{medians[3]:.2f}** | "
+          f"{medians[4]:.2f} | |")
     print(f"\nPeak RSS of this process: **{peak_mb:.0f} MB**" + (f" ({note})" if note else ""))
+    print(f"Per study, median: {medians[3]:.2f} s wall, {medians[4]:.2f} s CPU")
     print(f"Measured at {load_note()}")

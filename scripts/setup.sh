@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc)
 [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
+# Orthanc's index in PostgreSQL (scripts/orthanc.sh, ORTHANC_INDEX_DATABASE_URL), as docker-compose.yml runs it.
+[ -e /usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so ] || need+=(orthanc-postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
 # Report PDFs: Latin, Greek and Cyrillic names from DejaVu, Chinese ones from Droid's fallback font.

@@ -8,6 +8,8 @@ import pytest
 import requests
 from django.conf import settings
 
+from tests.support import processes
+
 pytestmark = [pytest.mark.integration]
 CONFIG = Path(__file__).resolve().parents[2] / "orthanc" / "orthanc.json"
 
@@ -25,13 +27,24 @@ def test_orthanc_answers_with_the_configured_credentials(orthanc_server):
     assert requests.get(f"{settings.ORTHANC_URL}/system", auth=auth, timeout=5).ok
 
 
+def test_orthanc_refuses_other_hosts_unless_remote_access_is_configured(orthanc_server):
+    # The test Orthanc runs with the launcher's default (ORTHANC_REMOTE_ACCESS unset): loopback only.
+    # tests/integration/test_orthanc_postgresql_index.py runs one with it on, as docker-compose does.
+    url, auth = f"{settings.ORTHANC_URL}/system", (settings.ORTHANC_USERNAME, settings.ORTHANC_PASSWORD)
+    assert processes.status_from("127.0.0.1", url, auth) == 200
+    assert processes.status_from("127.0.0.2", url, auth) == 401
+
+
 def test_orthanc_configuration_keeps_authentication_and_loopback_and_takes_secrets_from_the_environment():
     text = CONFIG.read_text()
+    # Remote access is the launcher's ORTHANC_REMOTE_ACCESS, false unless set (scripts/orthanc.sh).
+    assert '"RemoteAccessAllowed" : ${ORTHANC_REMOTE_ACCESS},' in text
+    launcher = (CONFIG.parents[1] / "scripts" / "orthanc.sh").read_text()
+    assert 'ORTHANC_REMOTE_ACCESS="${ORTHANC_REMOTE_ACCESS:-false}"' in launcher
     # Numbers are environment placeholders written bare (`"HttpPort" : ${ORTHANC_HTTP_PORT}`).
     text = re.sub(r":\s*\$\{\w+\}", ": 0", text)
     config = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))
     assert config["AuthenticationEnabled"] is True
-    assert config["RemoteAccessAllowed"] is False
     # The application's account and the operator's; access.lua narrows every other than the operator's.
     assert config["RegisteredUsers"] == {"${ORTHANC_USERNAME}": "${ORTHANC_PASSWORD}",
                                          "${ORTHANC_ADMIN_USERNAME}": "${ORTHANC_ADMIN_PASSWORD}"}

@@ -69,12 +69,29 @@ class ManagedProcess:
             return ""
 
 
-def orthanc_process(env: dict[str, str], log_dir: Path) -> ManagedProcess:
-    return ManagedProcess("orthanc", [str(ROOT / "scripts" / "orthanc.sh")], env, log_dir / "orthanc.log")
+def orthanc_process(env: dict[str, str], log_dir: Path, log_name: str = "orthanc.log") -> ManagedProcess:
+    return ManagedProcess("orthanc", [str(ROOT / "scripts" / "orthanc.sh")], env, log_dir / log_name)
 
 
 def orthanc_ready(url: str, auth: tuple[str, str]) -> bool:
     return requests.get(f"{url}/system", auth=auth, timeout=2).ok
+
+
+def status_from(source_ip: str, url: str, auth: tuple[str, str] | None = None) -> int:
+    """The HTTP status of GET `url` sent from `source_ip` (127.0.0.2: another host, as Orthanc's
+    remote-access check sees it; loopback answers it on Linux)."""
+    import base64
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5, source_address=(source_ip, 0))
+    headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
+    try:
+        connection.request("GET", parts.path or "/", headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def celery_worker_process(env: dict[str, str], log_dir: Path, *, beat: bool = True,
