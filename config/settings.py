@@ -226,7 +226,7 @@ CHANNEL_LAYERS = {
 # them alive in the cache). The default cache stays per-process memory, as before.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "sessions": {"BACKEND": "config.cache.SharedPoolRedisCache",
+    "sessions": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                  "LOCATION": env_str("SESSION_REDIS_URL", REDIS_URL), "KEY_PREFIX": "session"},
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
