@@ -220,18 +220,6 @@ CHANNEL_LAYERS = {
     }
 }
 
-# Sessions are read from Redis on every request and written through to the database (cached_db):
-# a request no longer spends a PostgreSQL round trip on its session, and the database keeps them
-# across a Redis restart. Nothing deletes Session rows behind the engine's back (that would leave
-# them alive in the cache). The default cache stays per-process memory, as before.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "sessions": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                 "LOCATION": env_str("SESSION_REDIS_URL", REDIS_URL), "KEY_PREFIX": "session"},
-}
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_CACHE_ALIAS = "sessions"
-
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
