@@ -331,6 +331,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Configured here, after uvicorn's own logging set-up, so this one is in force.
-        "uvicorn.access": {"handlers": ["console"], "filters": ["access_without_query"], "propagate": False},
+        # uvicorn's --no-access-log empties this logger before Django's set-up fills it again:
+        # config.serve passes the choice on as WEB_ACCESS_LOG=0 (the Procfile and bench_load ask for none).
+        "uvicorn.access": {"handlers": ["console"], "filters": ["access_without_query"], "propagate": False,
+                           **({} if env_bool("WEB_ACCESS_LOG", True) else {"level": "WARNING"})},
     },
 }
