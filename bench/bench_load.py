@@ -6,8 +6,8 @@
     python bench/bench_load.py --part ws --sockets 200 --updates 10
 
 Uses its own database, filled once with bench/bench_dashboard.py's fill (50,000 department-shaped
-studies: arrivals over 60 days, reports, AI results). Starts one uvicorn process as the Procfile
-does (one process, no access log) on a free port, with the Channels layer on its own Redis
+studies: arrivals over 60 days, reports, AI results). Starts the web server as the Procfile
+does (config.serve, no access log) on a free port, with the Channels layer on its own Redis
 database (`--redis-url`, default db 13 of the local Redis; nothing is flushed).
 
 api: N client threads, each with its own logged-in session, GET /api/worklist/ (first page of
@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -67,7 +68,8 @@ def start_server(env: dict, workers: int = 1) -> tuple[object, str]:
     # a fresh clone has none): bench_load and bench_pipeline both start the server here.
     call_command("collectstatic", interactive=False, verbosity=0)
     port = free_port()
-    argv = [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
+    # As the Procfile starts it (config.serve: uvicorn, and a database connection pool per process).
+    argv = [str(ROOT / ".venv" / "bin" / "python"), "-m", "config.serve", "--host", "127.0.0.1",
             "--port", str(port), "--no-access-log", "--workers", str(workers)]
     log = Path(os.environ.get("BENCH_LOG", "/tmp/bench_load_web.log"))
     server = ManagedProcess("web", argv, env, log).start()
@@ -80,10 +82,36 @@ def start_server(env: dict, workers: int = 1) -> tuple[object, str]:
     return server, url
 
 
+def warm_up(url: str, cookie: str, connections: int = 16) -> None:
+    """Off the clock: each web process serialises its first page's rows once (~0.3 s) and builds its
+    lazily made parts (URL resolver, serialisers) on its first request. One keep-alive session
+    reaches one process only; fresh connections in parallel reach all of them."""
+    import requests
+
+    def one() -> None:
+        with requests.Session() as session:
+            session.cookies.set("sessionid", cookie)
+            for _ in range(3):
+                session.get(url + "/api/worklist/", timeout=60)
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def client_cpu_seconds() -> float:
+    """CPU time of this (client) process so far: the bench's own share of the 2 cores."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_api(url: str, clients: int, seconds: float) -> dict:
     import requests
 
     cookies = [session_for(f"bench-rad-{i}", "radiologist") for i in range(clients)]
+    warm_up(url, cookies[0])
     latencies: list[float] = []
     server_ms: list[float] = []
     errors = [0]
@@ -106,13 +134,14 @@ def bench_api(url: str, clients: int, seconds: float) -> dict:
             server_ms.extend(mine_server)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
-    began = time.monotonic()
+    began, cpu_began = time.monotonic(), client_cpu_seconds()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - began
     return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
+            "client_cpu": (client_cpu_seconds() - cpu_began) / elapsed,
             "median_ms": statistics.median(latencies) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
             "server_median_ms": statistics.median(server_ms) if server_ms else None}
 
@@ -139,11 +168,7 @@ def bench_open(url: str, clients: int, interval: float, seconds: float, pushes_p
     from worklist.selectors import worklist_studies
 
     cookies = [session_for(f"bench-rad-{i}", "radiologist") for i in range(clients)]
-    # Warm-up off the clock: a freshly started process serialises its first page's rows once (~0.3 s).
-    warm = requests.Session()
-    warm.cookies.set("sessionid", cookies[0])
-    for _ in range(10):
-        warm.get(url + "/api/worklist/", timeout=60)
+    warm_up(url, cookies[0])
     latencies: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
@@ -277,6 +302,7 @@ def main() -> None:
                   f"{r['median_ms']:.0f} ms | p99 {r['p99_ms']:.0f} ms | {r['rps']:.1f} req/s | "
                   f"{r['requests']} requests, {r['errors']} errors | server (view) median "
                   f"{r['server_median_ms'] if r['server_median_ms'] is not None else float('nan'):.1f} ms | "
+                  f"client CPU {r['client_cpu']:.2f} cores | "
                   f"load {os.getloadavg()[0]:.1f} |")
         if args.part in ("open", "all"):
             r = bench_open(url, args.clients, args.interval, args.seconds, args.pushes)

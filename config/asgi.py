@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -21,3 +22,9 @@ application = ProtocolTypeRouter(
         )),
     }
 )
+
+# What start-up built (modules, URL patterns, serialisers' classes) lives as long as the process:
+# frozen out of the collector, a full collection no longer walks it (130–600 ms pauses were seen
+# in the worklist's slowest requests under load).
+gc.collect()
+gc.freeze()

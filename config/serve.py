@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-access-log", action="store_true")
     args = parser.parse_args(argv)
     proxies = trusted_proxies()
+    # A pool of PostgreSQL connections per web process (config.settings): ASGI requests each run in
+    # a thread of their own, so without it every request opened (forked) a new backend.
+    os.environ.setdefault("DATABASE_POOL_MAX", "8")
+    if args.no_access_log:
+        os.environ["WEB_ACCESS_LOG"] = "0"  # config.settings: Django's logging set-up would re-enable it
     import uvicorn
 
     uvicorn.run("config.asgi:application", host=args.host, port=args.port, workers=args.workers,

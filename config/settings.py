@@ -98,6 +98,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
+elif env_int("DATABASE_POOL_MAX", 0) > 0:
+    # Under ASGI each request's sync code runs in a thread of its own (Django's ThreadSensitiveContext),
+    # so CONN_MAX_AGE cannot keep a connection: without a pool every request forked a PostgreSQL
+    # backend (~12 ms median, p99 ~180 ms on the loaded bench machine). config.serve turns the pool on
+    # for the web process; at most DATABASE_POOL_MAX connections per process, requests beyond wait.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, env_int("DATABASE_POOL_MAX", 0)), "max_size": env_int("DATABASE_POOL_MAX", 0),
+        "timeout": 30,
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 if env_bool("DJANGO_FAST_PASSWORD_HASHER", False):
@@ -322,6 +331,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Configured here, after uvicorn's own logging set-up, so this one is in force.
-        "uvicorn.access": {"handlers": ["console"], "filters": ["access_without_query"], "propagate": False},
+        # uvicorn's --no-access-log empties this logger before Django's set-up fills it again:
+        # config.serve passes the choice on as WEB_ACCESS_LOG=0 (the Procfile and bench_load ask for none).
+        "uvicorn.access": {"handlers": ["console"], "filters": ["access_without_query"], "propagate": False,
+                           **({} if env_bool("WEB_ACCESS_LOG", True) else {"level": "WARNING"})},
     },
 }
