@@ -52,6 +52,8 @@ def test_lesion_suspicion_against_benign_nodules_and_case_auc():
     assert mimic_auc(separated) == 1.0
     fooled = [case(1, found=None, on_mimic=0.9), case(2, found=0.5, on_mimic=0.7)]
     assert mimic_auc(fooled) == 0.0  # a missed lesion scores 0, below every marked nodule
+    # Pairs (lesion, nodule): (0, 0.3) lost, (0, 0) tied, (0.9, 0.3) and (0.9, 0) won.
+    assert mimic_auc([case(1, found=None, on_mimic=0.3), case(2, found=0.9)]) == pytest.approx(0.625)
     assert mimics_marked(fooled, 0.8) == 0.5
     cases = [case(1, found=0.9), case(2, found=None, elsewhere=0.6, lesions=0), case(3, found=0.5),
              case(4, found=None, lesions=0)]

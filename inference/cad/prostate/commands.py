@@ -26,6 +26,10 @@ def add_train_arguments(parser) -> None:
                         help="share of training and validation studies generated with the hard phantom "
                              "(BPH nodules, DWI distortion, T2 motion); 0 reproduces the original weights")
     parser.add_argument("--vendor", default="A", help="acquisition profile of the generated studies (A or B)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="fine-tune from these weights (keeping their post-processing settings; only the "
+                             "operating threshold is set again on the validation cases)")
+    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
     parser.add_argument("--calibrate-only", action="store_true",
                         help="keep the network in --out and redo only the post-processing settings on the "
                              "validation cases (the last step of training)")
@@ -52,7 +56,8 @@ def train(options: dict, *, out, err) -> None:
     result = train_prostate(seed=options["seed"], cases=options["cases"],
                             validation_cases=options["validation_cases"], epochs=options["epochs"],
                             out_path=options["out"], workers=options["workers"], cache=options["cache"],
-                            fp_per_case=options["fp_per_case"], hard_share=hard_share, vendor=vendor, log=out)
+                            fp_per_case=options["fp_per_case"], hard_share=hard_share, vendor=vendor,
+                            init=options.get("init"), lr=options.get("lr") or 3e-3, log=out)
     size = result.path.stat().st_size / 1e6
     out(f"saved {result.path} ({size:.2f} MB) in {result.meta['train_seconds']} s")
 

@@ -17,7 +17,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from inference.cad.prostate.network import ProstateUNet, save_network
+from inference.cad.prostate.network import ProstateUNet, load_network, save_network
+
+KEPT_SETTINGS = ("gland_level", "gland_level_errors", "lesion_floor", "lesion_floor_sensitivity_at_1fp",
+                 "measure_level", "measure_level_errors_mm")
 
 TRAIN_SEED_BASE = 30_000_000
 VALIDATION_SEED_BASE = 35_000_000
@@ -176,9 +179,12 @@ class TrainResult:
 def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int, out_path: Path, workers: int = 2,
                    batch: int = 1, lr: float = 3e-3, base: int = 8, cache: Path | None = None,
                    fp_per_case: float = 0.25, hard_share: float = 0.0, vendor: str = "A",
-                   log=print) -> TrainResult:
+                   init: Path | None = None, log=print) -> TrainResult:
     """`hard_share` of the training and of the validation studies use the hard phantom (BPH
-    nodules, DWI distortion, T2 motion), the rest the default one; all use the `vendor` profile."""
+    nodules, DWI distortion, T2 motion), the rest the default one; all use the `vendor` profile.
+    With `init` the network starts from those weights (fine-tuning) and keeps their post-processing
+    settings (gland level, lesion floor, measuring level); only the operating threshold is set
+    again on the validation cases."""
     started = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -190,7 +196,13 @@ def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int,
     log(f"{len(samples)} training and {len(validation)} validation cases ready in "
         f"{time.perf_counter() - started:.0f} s")
     torch.set_num_threads(2)
-    net = ProstateUNet(base=base)
+    init_meta: dict = {}
+    if init is not None:
+        net, init_meta = load_network(str(init))
+        net.train()
+        base = int(init_meta.get("base", base))
+    else:
+        net = ProstateUNet(base=base)
     optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = max(len(samples) // batch, 1)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=epochs * steps_per_epoch)
@@ -220,24 +232,30 @@ def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int,
     net.load_state_dict(best_state)
     meta = {"base": base, "seed": seed, "cases": cases, "validation_cases": validation_cases, "epochs": epochs,
             "history": history, "threshold": 0.5, "hard_share": hard_share, "vendor": vendor}
+    if init is not None:
+        meta["fine_tuned_from"] = {"weights": Path(init).name, "seed": init_meta.get("seed"),
+                                   "cases": init_meta.get("cases"), "epochs": init_meta.get("epochs")}
+        meta.update({k: init_meta[k] for k in KEPT_SETTINGS if k in init_meta})
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     meta["train_seconds"] = round(time.perf_counter() - started, 1)
     save_network(net, out_path, meta)
     meta = calibrate(out_path, val_seeds, workers=workers, fp_per_case=fp_per_case,
                      rule=f"{validation_cases} validation cases (seed {seed}, hard share {hard_share:g}, "
-                          f"vendor {vendor})", log=log, phantoms=val_phantoms, vendor=vendor)
+                          f"vendor {vendor})", log=log, phantoms=val_phantoms, vendor=vendor,
+                     threshold_only=init is not None)
     return TrainResult(path=out_path, meta=meta)
 
 
 def calibrate(path: Path, val_seeds: list[int], *, workers: int, fp_per_case: float, rule: str, log=print,
-              phantoms: list[str] | None = None, vendor: str = "A") -> dict:
+              phantoms: list[str] | None = None, vendor: str = "A", threshold_only: bool = False) -> dict:
     """Post-processing settings, on validation cases only, through the whole predict path
     (registration, T2 upsampling, measurement), stored in the weights file's metadata:
     the gland level with the smallest median volume error; the lesion floor with the highest
     sensitivity at 1 FP/case; the lesion measuring level with the smallest median long-axis
     error of the lesions found; the operating threshold, the lowest giving at most fp_per_case
-    false positives per validation case. The network weights are not touched.
+    false positives per validation case. The network weights are not touched. With
+    `threshold_only` the stored settings are kept and only the threshold is set.
     """
     from inference.cad.prostate.evaluate import run_cases, sensitivity_at_fp, threshold_at
     from inference.cad.prostate.network import load_network
@@ -249,6 +267,14 @@ def calibrate(path: Path, val_seeds: list[int], *, workers: int, fp_per_case: fl
         return run_cases(val_seeds, weights=str(path), workers=workers, overrides=overrides,
                          phantom=phantoms or "default", vendor=vendor)
 
+    if threshold_only:
+        kept = {k: meta[k] for k in ("gland_level", "lesion_floor", "measure_level")}
+        meta["threshold"] = threshold_at(tried(**kept), fp_per_case)
+        meta["threshold_rule"] = f"{fp_per_case:g} FP/case on {rule}"
+        meta["calibrate_seconds"] = round(time.perf_counter() - started, 1)
+        save_network(net, path, meta)
+        log(f"kept {kept}; operating threshold {meta['threshold']:.3f} ({meta['threshold_rule']})")
+        return meta
     errors = {level: float(np.median([r.volume_error for r in tried(gland_level=level)])) for level in GLAND_LEVELS}
     meta["gland_level"] = min(errors, key=errors.get)
     meta["gland_level_errors"] = {str(k): round(v, 4) for k, v in errors.items()}
