@@ -17,7 +17,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from inference.cad.prostate.network import ProstateUNet, save_network
+from inference.cad.prostate.network import ProstateUNet, load_network, save_network
+
+KEPT_SETTINGS = ("gland_level", "gland_level_errors", "lesion_floor", "lesion_floor_sensitivity_at_1fp",
+                 "measure_level", "measure_level_errors_mm")
 
 TRAIN_SEED_BASE = 30_000_000
 VALIDATION_SEED_BASE = 35_000_000
@@ -33,6 +36,11 @@ MEASURE_LEVELS = (0.5, 0.6, 0.7, 0.8)
 def split_seeds(split: str, seed: int, count: int) -> list[int]:
     base = {"train": TRAIN_SEED_BASE, "validation": VALIDATION_SEED_BASE, "test": TEST_SEED_BASE}[split]
     return [base + seed * 100_000 + i for i in range(count)]
+
+
+def phantom_mix(count: int, hard_share: float) -> list[str]:
+    """Which of `count` studies use the hard phantom: spread evenly, hard_share of them."""
+    return ["hard" if int((i + 1) * hard_share) > int(i * hard_share) else "default" for i in range(count)]
 
 
 def fractions_on_grid(truth: dict, grid) -> dict[str, np.ndarray]:
@@ -68,13 +76,13 @@ class Sample:
     lesion: np.ndarray  # (z, y, x) float16 fraction
 
 
-def make_sample(seed: int) -> Sample:
+def make_sample(seed: int, phantom: str = "default", vendor: str = "A") -> Sample:
     from inference.cad.prostate.model import case_from_datasets
     from inference.cad.prostate.registration import working_inputs
     from inference.cad.prostate.series import adc_in_um2_s
     from inference.synthetic.prostate_mri import generate_prostate_mri
 
-    datasets, truth, _ = generate_prostate_mri(seed)
+    datasets, truth, _ = generate_prostate_mri(seed, phantom=phantom, vendor=vendor)
     case = case_from_datasets(datasets)
     inputs, grid = working_inputs(case.t2, adc_in_um2_s(case.adc), case.adc, case.high_b)
     frac = fractions_on_grid(truth, grid)
@@ -83,22 +91,25 @@ def make_sample(seed: int) -> Sample:
                   lesion=frac["lesion"].astype(np.float16))
 
 
-def _cached_sample(args: tuple[int, str | None]) -> Sample:
-    seed, cache = args
-    path = Path(cache) / f"{seed}.npz" if cache else None
+def _cached_sample(args: tuple[int, str | None, str, str]) -> Sample:
+    seed, cache, phantom, vendor = args
+    name = f"{seed}.npz" if (phantom, vendor) == ("default", "A") else f"{seed}-{phantom}-{vendor}.npz"
+    path = Path(cache) / name if cache else None
     if path is not None and path.exists():
         data = np.load(path)
         return Sample(seed=seed, inputs=data["inputs"], zones=data["zones"], lesion=data["lesion"])
     torch.set_num_threads(1)
-    sample = make_sample(seed)
+    sample = make_sample(seed, phantom, vendor)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, inputs=sample.inputs, zones=sample.zones, lesion=sample.lesion)
     return sample
 
 
-def make_samples(seeds: list[int], *, workers: int, cache: Path | None) -> list[Sample]:
-    jobs = [(s, str(cache) if cache else None) for s in seeds]
+def make_samples(seeds: list[int], *, workers: int, cache: Path | None, phantoms: list[str] | None = None,
+                 vendor: str = "A") -> list[Sample]:
+    phantoms = phantoms or ["default"] * len(seeds)
+    jobs = [(s, str(cache) if cache else None, ph, vendor) for s, ph in zip(seeds, phantoms, strict=True)]
     if workers <= 1:
         return [_cached_sample(j) for j in jobs]
     with get_context("spawn").Pool(workers) as pool:
@@ -167,17 +178,31 @@ class TrainResult:
 
 def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int, out_path: Path, workers: int = 2,
                    batch: int = 1, lr: float = 3e-3, base: int = 8, cache: Path | None = None,
-                   fp_per_case: float = 0.25, log=print) -> TrainResult:
+                   fp_per_case: float = 0.25, hard_share: float = 0.0, vendor: str = "A",
+                   init: Path | None = None, log=print) -> TrainResult:
+    """`hard_share` of the training and of the validation studies use the hard phantom (BPH
+    nodules, DWI distortion, T2 motion), the rest the default one; all use the `vendor` profile.
+    With `init` the network starts from those weights (fine-tuning) and keeps their post-processing
+    settings (gland level, lesion floor, measuring level); only the operating threshold is set
+    again on the validation cases."""
     started = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train_seeds, val_seeds = split_seeds("train", seed, cases), split_seeds("validation", seed, validation_cases)
-    samples = make_samples(train_seeds, workers=workers, cache=cache)
-    validation = make_samples(val_seeds, workers=workers, cache=cache)
+    val_phantoms = phantom_mix(validation_cases, hard_share)
+    samples = make_samples(train_seeds, workers=workers, cache=cache, phantoms=phantom_mix(cases, hard_share),
+                           vendor=vendor)
+    validation = make_samples(val_seeds, workers=workers, cache=cache, phantoms=val_phantoms, vendor=vendor)
     log(f"{len(samples)} training and {len(validation)} validation cases ready in "
         f"{time.perf_counter() - started:.0f} s")
     torch.set_num_threads(2)
-    net = ProstateUNet(base=base)
+    init_meta: dict = {}
+    if init is not None:
+        net, init_meta = load_network(str(init))
+        net.train()
+        base = int(init_meta.get("base", base))
+    else:
+        net = ProstateUNet(base=base)
     optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = max(len(samples) // batch, 1)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=epochs * steps_per_epoch)
@@ -206,23 +231,31 @@ def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int,
             best, best_state = score, {k: v.detach().clone() for k, v in net.state_dict().items()}
     net.load_state_dict(best_state)
     meta = {"base": base, "seed": seed, "cases": cases, "validation_cases": validation_cases, "epochs": epochs,
-            "history": history, "threshold": 0.5}
+            "history": history, "threshold": 0.5, "hard_share": hard_share, "vendor": vendor}
+    if init is not None:
+        meta["fine_tuned_from"] = {"weights": Path(init).name, "seed": init_meta.get("seed"),
+                                   "cases": init_meta.get("cases"), "epochs": init_meta.get("epochs")}
+        meta.update({k: init_meta[k] for k in KEPT_SETTINGS if k in init_meta})
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     meta["train_seconds"] = round(time.perf_counter() - started, 1)
     save_network(net, out_path, meta)
     meta = calibrate(out_path, val_seeds, workers=workers, fp_per_case=fp_per_case,
-                     rule=f"{validation_cases} validation cases (seed {seed})", log=log)
+                     rule=f"{validation_cases} validation cases (seed {seed}, hard share {hard_share:g}, "
+                          f"vendor {vendor})", log=log, phantoms=val_phantoms, vendor=vendor,
+                     threshold_only=init is not None)
     return TrainResult(path=out_path, meta=meta)
 
 
-def calibrate(path: Path, val_seeds: list[int], *, workers: int, fp_per_case: float, rule: str, log=print) -> dict:
+def calibrate(path: Path, val_seeds: list[int], *, workers: int, fp_per_case: float, rule: str, log=print,
+              phantoms: list[str] | None = None, vendor: str = "A", threshold_only: bool = False) -> dict:
     """Post-processing settings, on validation cases only, through the whole predict path
     (registration, T2 upsampling, measurement), stored in the weights file's metadata:
     the gland level with the smallest median volume error; the lesion floor with the highest
     sensitivity at 1 FP/case; the lesion measuring level with the smallest median long-axis
     error of the lesions found; the operating threshold, the lowest giving at most fp_per_case
-    false positives per validation case. The network weights are not touched.
+    false positives per validation case. The network weights are not touched. With
+    `threshold_only` the stored settings are kept and only the threshold is set.
     """
     from inference.cad.prostate.evaluate import run_cases, sensitivity_at_fp, threshold_at
     from inference.cad.prostate.network import load_network
@@ -231,8 +264,17 @@ def calibrate(path: Path, val_seeds: list[int], *, workers: int, fp_per_case: fl
     started = time.perf_counter()
 
     def tried(**overrides):
-        return run_cases(val_seeds, weights=str(path), workers=workers, overrides=overrides)
+        return run_cases(val_seeds, weights=str(path), workers=workers, overrides=overrides,
+                         phantom=phantoms or "default", vendor=vendor)
 
+    if threshold_only:
+        kept = {k: meta[k] for k in ("gland_level", "lesion_floor", "measure_level")}
+        meta["threshold"] = threshold_at(tried(**kept), fp_per_case)
+        meta["threshold_rule"] = f"{fp_per_case:g} FP/case on {rule}"
+        meta["calibrate_seconds"] = round(time.perf_counter() - started, 1)
+        save_network(net, path, meta)
+        log(f"kept {kept}; operating threshold {meta['threshold']:.3f} ({meta['threshold_rule']})")
+        return meta
     errors = {level: float(np.median([r.volume_error for r in tried(gland_level=level)])) for level in GLAND_LEVELS}
     meta["gland_level"] = min(errors, key=errors.get)
     meta["gland_level_errors"] = {str(k): round(v, 4) for k, v in errors.items()}
