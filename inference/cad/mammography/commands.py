@@ -25,6 +25,8 @@ def add_train_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes generating cases")
     parser.add_argument("--hard-share", type=float, default=0.0,
                         help="share of training and validation cases drawn from the hard phantom (benign mimics)")
+    parser.add_argument("--init", type=Path, default=None, help="fine-tune from these weights instead of from scratch")
+    parser.add_argument("--max-lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule")
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
 
 
@@ -41,7 +43,8 @@ def train(options: dict, *, out, err) -> None:
                                standard_cases=options["standard_cases"], steps=options["steps"],
                                batch=options["batch"], validation_cases=options["validation_cases"],
                                specificity=options["specificity"], out_path=options["out"],
-                               workers=options["workers"], hard_share=options.get("hard_share") or 0.0, log=out)
+                               workers=options["workers"], hard_share=options.get("hard_share") or 0.0,
+                               init=options.get("init"), max_lr=options.get("max_lr") or 2e-3, log=out)
     size = result.path.stat().st_size / 1e6
     out(f"saved {result.path} ({size:.2f} MB) in {result.meta['train_seconds']} s")
 

@@ -144,12 +144,15 @@ def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
     return (pos_loss + neg_loss) / pos.sum().clamp(min=1.0)
 
 
-def fit(cases: list[dict], *, steps: int, batch: int, seed: int, log, started: float) -> MammoNet:
+def fit(cases: list[dict], *, steps: int, batch: int, seed: int, log, started: float, init: Path | None = None,
+        max_lr: float = 2e-3) -> MammoNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = MammoNet()
-    optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    if init is not None:  # fine-tuning: start from trained weights
+        net.load_state_dict(torch.load(init, map_location="cpu", weights_only=True)["state_dict"])
+    optimiser = torch.optim.AdamW(net.parameters(), lr=max_lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=steps, pct_start=0.1)
     net.train()
     running = []
     for step in range(1, steps + 1):
@@ -197,7 +200,8 @@ class TrainResult:
 
 def train_mammography(*, seed: int, small_cases: int, standard_cases: int, steps: int, batch: int,
                       validation_cases: int, specificity: float, out_path: Path, workers: int = 2,
-                      hard_share: float = 0.0, log=print) -> TrainResult:
+                      hard_share: float = 0.0, init: Path | None = None, max_lr: float = 2e-3,
+                      log=print) -> TrainResult:
     from inference.cad.mammography.evaluate import run_cases, threshold_at_specificity
 
     started = time.monotonic()
@@ -211,11 +215,11 @@ def train_mammography(*, seed: int, small_cases: int, standard_cases: int, steps
     cases = prepare(jobs, workers, log)
     cuts = fit_density_cuts([c["dense_fraction"] for c in cases], [c["density"] for c in cases])
     log(f"density cut points {cuts} ({time.monotonic() - started:.0f} s)")
-    net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started)
+    net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started, init=init, max_lr=max_lr)
     del cases
     meta = {"width": 24, "density_cuts": cuts, "threshold": 0.5, "seed": seed, "small_cases": small_cases,
             "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP,
-            "hard_share": hard_share}
+            "hard_share": hard_share, "init": str(init.name) if init else None, "max_lr": max_lr}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": net.state_dict(), "meta": meta}, out_path)
     if validation_cases:
