@@ -23,6 +23,10 @@ def add_train_arguments(parser) -> None:
     parser.add_argument("--specificity", type=float, default=0.9,
                         help="case-level specificity on the validation cases at the operating threshold")
     parser.add_argument("--workers", type=int, default=2, help="processes generating cases")
+    parser.add_argument("--hard-share", type=float, default=0.0,
+                        help="share of training and validation cases drawn from the hard phantom (benign mimics)")
+    parser.add_argument("--init", type=Path, default=None, help="fine-tune from these weights instead of from scratch")
+    parser.add_argument("--max-lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule")
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
 
 
@@ -31,13 +35,16 @@ def train(options: dict, *, out, err) -> None:
 
     if options["small_cases"] + options["standard_cases"] < 8:
         raise CommandError("train on at least eight cases")
+    if not 0 <= (options.get("hard_share") or 0.0) <= 1:
+        raise CommandError("--hard-share is a fraction between 0 and 1")
     if not 0 < options["specificity"] < 1:
         raise CommandError("--specificity is a fraction between 0 and 1")
     result = train_mammography(seed=options["seed"], small_cases=options["small_cases"],
                                standard_cases=options["standard_cases"], steps=options["steps"],
                                batch=options["batch"], validation_cases=options["validation_cases"],
                                specificity=options["specificity"], out_path=options["out"],
-                               workers=options["workers"], log=out)
+                               workers=options["workers"], hard_share=options.get("hard_share") or 0.0,
+                               init=options.get("init"), max_lr=options.get("max_lr") or 2e-3, log=out)
     size = result.path.stat().st_size / 1e6
     out(f"saved {result.path} ({size:.2f} MB) in {result.meta['train_seconds']} s")
 
@@ -45,6 +52,12 @@ def train(options: dict, *, out, err) -> None:
 def add_evaluate_arguments(parser) -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated seeds, --count cases each: per-seed figures, their mean and a "
+                             "pooled 95 %% bootstrap CI (overrides --seed)")
+    parser.add_argument("--phantom", default="default", choices=["default", "hard"],
+                        help="hard: benign mimics, power-law parenchyma, per-case exposure")
+    parser.add_argument("--vendor", default="A", choices=["A", "B"], help="acquisition profile of the cases")
     parser.add_argument("--matrix", default="standard", choices=["standard", "small"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
@@ -57,7 +70,14 @@ def add_evaluate_arguments(parser) -> None:
 def evaluate(options: dict, *, out, err) -> None:
     import torch
 
-    from inference.cad.mammography.evaluate import evaluation_seeds, markdown_table, run_cases, threshold_at_specificity
+    from inference.cad.mammography.evaluate import (
+        evaluation_seeds,
+        markdown_table,
+        mimic_type_lines,
+        run_cases,
+        seeds_table,
+        threshold_at_specificity,
+    )
 
     weights, split, set_at = options["weights"], options["split"], options["set_threshold_at_specificity"]
     if set_at is not None and split != "validation":
@@ -66,8 +86,15 @@ def evaluate(options: dict, *, out, err) -> None:
         raise CommandError(f"no weights at {weights}; run: python manage.py train_model mammography")
     checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
     threshold = float(checkpoint.get("meta", {}).get("threshold", DEFAULT_THRESHOLD))
-    results = run_cases(evaluation_seeds(options["seed"], options["count"], split=split), matrix=options["matrix"],
-                        weights=str(weights), workers=options["workers"], log=err)
+    seeds = [int(v) for v in options["seeds"].split(",")] if options.get("seeds") else [options["seed"]]
+    phantom, vendor = options.get("phantom") or "default", options.get("vendor") or "A"
+    results = []
+    for group in seeds:
+        cases = run_cases(evaluation_seeds(group, options["count"], split=split), matrix=options["matrix"],
+                          weights=str(weights), workers=options["workers"], log=err, phantom=phantom, vendor=vendor)
+        for case in cases:
+            case.seed_group = group
+        results += cases
     if set_at is not None:
         threshold = threshold_at_specificity(results, set_at)
         checkpoint.setdefault("meta", {})["threshold"] = threshold
@@ -77,3 +104,12 @@ def evaluate(options: dict, *, out, err) -> None:
         err(f"threshold {threshold:.3f} stored in {weights}")
     command = "python manage.py evaluate_model " + " ".join(sys.argv[2:])
     out(markdown_table(results, threshold, matrix=options["matrix"], command=command))
+    out("")
+    out(f"Phantom \"{phantom}\", vendor profile {vendor}; per seed, mean over seeds, pooled with a 95 % CI "
+        "(bootstrap over cases). A case is positive only with a finding that needs recall.")
+    out("")
+    out("\n".join(seeds_table(results, threshold, seeds)))
+    mimics = mimic_type_lines(results, threshold)
+    if mimics:
+        out("")
+        out("\n".join(mimics))

@@ -37,27 +37,36 @@ def view_targets(truth: dict, view_name: str, work) -> list[tuple[float, float, 
         if where is None:
             continue
         row, col = work.to_work(*where["center_px"])
-        kind = 0 if lesion["type"].startswith("mass") else 1
-        targets.append((row, col, kind, float(lesion["size_mm"]), float(lesion["type"] == "mass_spiculated")))
+        # Architectural distortion (hard phantom) is learned as a mass with spicules and no core.
+        kind = 1 if lesion["type"] == "calcification_cluster" else 0
+        spiculated = lesion["type"] in ("mass_spiculated", "architectural_distortion")
+        targets.append((row, col, kind, float(lesion["size_mm"]), float(spiculated)))
     return targets
 
 
-def case_samples(args: tuple[int, str, float]) -> dict:
-    """One generated case as the network's inputs (float16) with its targets and density measure."""
+def case_samples(args: tuple) -> dict:
+    """One generated case as the network's inputs (float16) with its targets and density measure.
+
+    Benign mimics (hard phantom) have no target: the detector learns them as background.
+    """
     from inference.synthetic import generate_study
 
-    seed, matrix, normal_share = args
-    study = generate_study("mammography", seed=seed, matrix=matrix, normal_share=normal_share)
+    seed, matrix, normal_share, *rest = args
+    phantom = rest[0] if rest else "default"
+    study = generate_study("mammography", seed=seed, matrix=matrix, normal_share=normal_share, phantom=phantom)
     views = four_views(study.datasets)
     samples = []
     for name in VIEW_NAMES:
         work = work_image(views[name])
-        samples.append({"channels": work.channels.astype(np.float16), "targets": view_targets(study.truth, name, work)})
+        mimics = [work.to_work(*b["views"][name]["center_px"]) for b in study.truth.get("benign_findings", [])
+                  if name in b["views"]]
+        samples.append({"channels": work.channels.astype(np.float16), "targets": view_targets(study.truth, name, work),
+                        "mimics": mimics})
     fraction = float(np.mean([dense_fraction(views["RCC"]), dense_fraction(views["LCC"])]))
     return {"seed": seed, "views": samples, "density": study.truth["density"], "dense_fraction": fraction}
 
 
-def prepare(jobs: list[tuple[int, str, float]], workers: int, log) -> list[dict]:
+def prepare(jobs: list[tuple], workers: int, log) -> list[dict]:
     started = time.monotonic()
     out = []
     with get_context("spawn").Pool(workers) as pool:
@@ -66,6 +75,11 @@ def prepare(jobs: list[tuple[int, str, float]], workers: int, log) -> list[dict]
             if n % 100 == 0:
                 log(f"  {n}/{len(jobs)} cases prepared ({time.monotonic() - started:.0f} s)")
     return out
+
+
+def _phantom(index: int, hard_share: float) -> str:
+    """Spread the hard-phantom cases evenly through the list (index-based, reproducible)."""
+    return "hard" if int((index + 1) * hard_share) > int(index * hard_share) else "default"
 
 
 def _crop(channels: np.ndarray, targets, rng: np.random.Generator, centre=None):
@@ -111,6 +125,9 @@ def _batch(cases: list[dict], rng: np.random.Generator, n: int, positive_share: 
         if view["targets"] and rng.random() < positive_share:
             t = view["targets"][int(rng.integers(len(view["targets"])))]
             centre = (t[0], t[1])
+        elif view.get("mimics") and rng.random() < 0.5:
+            # Hard negatives: a crop centred on a benign mimic, which has no target.
+            centre = view["mimics"][int(rng.integers(len(view["mimics"])))]
         window, heat, size, spic, weight = _crop(view["channels"], view["targets"], rng, centre)
         if rng.random() < 0.5:  # up-down mirror: a breast is no different upside down here
             window, heat, size, spic, weight = (a[..., ::-1, :] for a in (window, heat, size, spic, weight))
@@ -127,12 +144,15 @@ def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
     return (pos_loss + neg_loss) / pos.sum().clamp(min=1.0)
 
 
-def fit(cases: list[dict], *, steps: int, batch: int, seed: int, log, started: float) -> MammoNet:
+def fit(cases: list[dict], *, steps: int, batch: int, seed: int, log, started: float, init: Path | None = None,
+        max_lr: float = 2e-3) -> MammoNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = MammoNet()
-    optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    if init is not None:  # fine-tuning: start from trained weights
+        net.load_state_dict(torch.load(init, map_location="cpu", weights_only=True)["state_dict"])
+    optimiser = torch.optim.AdamW(net.parameters(), lr=max_lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=steps, pct_start=0.1)
     net.train()
     running = []
     for step in range(1, steps + 1):
@@ -180,31 +200,41 @@ class TrainResult:
 
 def train_mammography(*, seed: int, small_cases: int, standard_cases: int, steps: int, batch: int,
                       validation_cases: int, specificity: float, out_path: Path, workers: int = 2,
+                      hard_share: float = 0.0, init: Path | None = None, max_lr: float = 2e-3,
                       log=print) -> TrainResult:
     from inference.cad.mammography.evaluate import run_cases, threshold_at_specificity
 
     started = time.monotonic()
     torch.set_num_threads(2)
-    jobs = [(s, "small", 0.25) for s in case_seeds(TRAIN_SEED_BASE, seed, small_cases)]
-    jobs += [(s, "standard", 0.25) for s in case_seeds(TRAIN_SEED_BASE, seed, standard_cases, start=50_000)]
-    log(f"preparing {len(jobs)} training cases ({small_cases} small, {standard_cases} standard)")
+    jobs = [(s, "small", 0.25, _phantom(i, hard_share)) for i, s in enumerate(case_seeds(TRAIN_SEED_BASE, seed,
+                                                                                         small_cases))]
+    jobs += [(s, "standard", 0.25, _phantom(i, hard_share))
+             for i, s in enumerate(case_seeds(TRAIN_SEED_BASE, seed, standard_cases, start=50_000))]
+    hard = sum(job[3] == "hard" for job in jobs)
+    log(f"preparing {len(jobs)} training cases ({small_cases} small, {standard_cases} standard; {hard} hard phantom)")
     cases = prepare(jobs, workers, log)
     cuts = fit_density_cuts([c["dense_fraction"] for c in cases], [c["density"] for c in cases])
     log(f"density cut points {cuts} ({time.monotonic() - started:.0f} s)")
-    net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started)
+    net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started, init=init, max_lr=max_lr)
     del cases
     meta = {"width": 24, "density_cuts": cuts, "threshold": 0.5, "seed": seed, "small_cases": small_cases,
-            "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP}
+            "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP,
+            "hard_share": hard_share, "init": str(init.name) if init else None, "max_lr": max_lr}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": net.state_dict(), "meta": meta}, out_path)
     if validation_cases:
         # The operating threshold: the case suspicion reaching the target specificity on validation
         # cases (never trained on, never the test set), read at the deployed (standard) matrix.
+        # With hard phantoms in training, the validation cases hold the same share of them.
         seeds = case_seeds(VALIDATION_SEED_BASE, seed, validation_cases)
-        results = run_cases(seeds, matrix="standard", weights=str(out_path), workers=workers, log=log)
+        n_hard = int(round(hard_share * len(seeds)))
+        results = run_cases(seeds[:n_hard], matrix="standard", weights=str(out_path), workers=workers, log=log,
+                            phantom="hard") if n_hard else []
+        results += run_cases(seeds[n_hard:], matrix="standard", weights=str(out_path), workers=workers, log=log)
         meta["threshold"] = round(float(threshold_at_specificity(results, specificity)), 6)
         meta["threshold_rule"] = (f"{specificity:.0%} case-level specificity on {validation_cases} validation "
-                                  f"cases (seeds {seeds[0]}-{seeds[-1]}, standard matrix)")
+                                  f"cases (seeds {seeds[0]}-{seeds[-1]}, standard matrix"
+                                  + (f", {n_hard} of them hard phantoms)" if n_hard else ")"))
         log(f"threshold {meta['threshold']:.3f} ({meta['threshold_rule']})")
     meta["train_seconds"] = round(time.monotonic() - started, 1)
     torch.save({"state_dict": net.state_dict(), "meta": meta}, out_path)
