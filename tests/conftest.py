@@ -7,11 +7,13 @@ pointed at the pytest-django test database and a Redis database of their own.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 import redis
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -130,6 +132,22 @@ def orthanc(orthanc_server):
     for study_id in admin_request("GET", "studies").json():
         admin_delete(f"studies/{study_id}")
     return orthanc_server
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("asyncio") is not None:
+            item.fixturenames.append("consumers_end")
+
+
+@pytest_asyncio.fixture
+async def consumers_end():
+    """An asyncio test must end every consumer it started (communicator.disconnect(), as a server
+    sends websocket.disconnect after a close). A consumer left running waits on the Redis channel
+    layer until the event loop is torn down, and that teardown once hung a CI run for 600 s."""
+    yield
+    left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert not left, f"{len(left)} task(s) still running at the end of the test: {left}"
 
 
 @pytest.fixture

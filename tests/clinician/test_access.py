@@ -198,6 +198,7 @@ async def test_websocket_refuses_anonymous_and_interface_accounts(make_user):
 
     communicator = WebsocketCommunicator(application, "/ws/clinician/", headers=[(b"origin", b"http://localhost")])
     connected, code = await communicator.connect()
+    await communicator.disconnect()
     assert not connected and code == 4401
     ris = await database_sync_to_async(make_user)("ris", Role.INTERFACE)
     client = Client()
@@ -205,4 +206,5 @@ async def test_websocket_refuses_anonymous_and_interface_accounts(make_user):
     communicator = WebsocketCommunicator(application, "/ws/clinician/", headers=[
         (b"origin", b"http://localhost"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())])
     connected, code = await communicator.connect()
+    await communicator.disconnect()
     assert not connected and code == 4403

@@ -56,6 +56,7 @@ async def connected_socket(user, path="/ws/worklist/"):
 
 async def assert_closed(communicator):
     output = await communicator.receive_output(timeout=5)
+    await communicator.disconnect()
     assert output == {"type": "websocket.close", "code": 4401}
 
 

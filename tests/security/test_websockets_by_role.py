@@ -47,4 +47,5 @@ async def test_a_foreign_origin_is_refused(radiologist):
                (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/worklist/", headers=headers)
     connected, _ = await communicator.connect()
+    await communicator.disconnect()
     assert not connected

@@ -25,6 +25,7 @@ async def test_anonymous_and_clinicians_are_refused(clinician):
     for user, code in ((None, 4401), (clinician, 4403)):
         communicator = await communicator_for(user)
         connected, close_code = await communicator.connect()
+        await communicator.disconnect()  # as the server does after a close: the consumer ends
         assert not connected and close_code == code
 
 
