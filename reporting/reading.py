@@ -357,6 +357,25 @@ class SignRefused(ReadingError):
         return {"detail": str(self), "problems": self.problems, "override_needed": True}
 
 
+def _signing_guard(study: Study, user, fields: dict, override_reason: str) -> tuple[dict, list[str], str]:
+    """The one guard for every signature, first version or amendment: the validated fields, the
+    guard's objections, and the override reason kept with them (blank when nothing was overridden).
+    Raises SignRefused when there are objections and no reason."""
+    ctx = read_context(study, user)
+    clean = _validated_fields(study, fields, ctx)
+    problems = reporting_services.sign_problems(clean, ctx)
+    override_reason = override_reason.strip()
+    if problems and not override_reason:
+        raise SignRefused(problems)
+    return clean, problems, override_reason if problems else ""
+
+
+def _audit_override(*, user, study: Study, version: ReportVersion) -> None:
+    if version.overridden:
+        detail = f"v{version.number}: {version.override_reason[:120]} | {' '.join(version.overridden)}"
+        audit_record(user=user, action="report.sign_override", study=study, detail=detail[:300])
+
+
 def report_sign(*, study_id: int, user, fields: dict, critical: bool = False, critical_note: str = "",
                 override_reason: str = "") -> ReportVersion:
     """Sign the first report: ends the read (turnaround recorded) and releases the claim.
@@ -368,24 +387,16 @@ def report_sign(*, study_id: int, user, fields: dict, critical: bool = False, cr
         study = access_study_for_reading(study_id=study_id, user=user)
         if hasattr(study, "report"):
             raise ReadingError("study already has a signed report; amend it instead")
-        ctx = read_context(study, user)
-        clean = _validated_fields(study, fields, ctx)
-        problems = reporting_services.sign_problems(clean, ctx)
-        override_reason = override_reason.strip()
-        if problems and not override_reason:
-            raise SignRefused(problems)
+        clean, problems, override_reason = _signing_guard(study, user, fields, override_reason)
         version = _new_version(study=study, user=user, fields=clean, critical=critical, critical_note=critical_note,
-                               override_reason=override_reason if problems else "",
-                               overridden=problems)
+                               override_reason=override_reason, overridden=problems)
         now = timezone.now()
         study.reading_state = ReadingState.REPORTED
         study.reported_at, study.reported_by = now, user
         study.claimed_by, study.claim_touched_at = None, None
         study.save()
         audit_record(user=user, action="report.sign", study=study, detail=f"v{version.number}")
-        if problems:
-            audit_record(user=user, action="report.sign_override", study=study,
-                         detail=f"v{version.number}: {override_reason[:120]} | {' '.join(problems)}"[:300])
+        _audit_override(user=user, study=study, version=version)
         study_publish_on_commit(study.pk)
     return version
 
@@ -405,18 +416,10 @@ def report_amend(*, study_id: int, user, fields: dict, reason: str, critical: bo
         if study.claimed_by_id not in (None, user.pk):
             amender = study.claimed_by.get_full_name() or study.claimed_by.username
             raise NotYourRead(f"{amender} is amending this report")
-        ctx = read_context(study, user)
-        clean = _validated_fields(study, fields, ctx)
-        problems = reporting_services.sign_problems(clean, ctx)
-        override_reason = override_reason.strip()
-        if problems and not override_reason:
-            raise SignRefused(problems)
+        clean, problems, override_reason = _signing_guard(study, user, fields, override_reason)
         version = _new_version(study=study, user=user, fields=clean, critical=critical, critical_note=critical_note,
-                               amendment_reason=reason.strip(), override_reason=override_reason if problems else "",
-                               overridden=problems)
-        if problems:
-            audit_record(user=user, action="report.sign_override", study=study,
-                         detail=f"v{version.number}: {override_reason[:120]} | {' '.join(problems)}"[:300])
+                               amendment_reason=reason.strip(), override_reason=override_reason, overridden=problems)
+        _audit_override(user=user, study=study, version=version)
         # The amendment is signed: the claim taken to amend it ends.
         study.claimed_by, study.claimed_at, study.claim_touched_at = None, None, None
         study.save(update_fields=["claimed_by", "claimed_at", "claim_touched_at", "updated_at"])
