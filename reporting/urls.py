@@ -1,18 +1,18 @@
 from django.urls import path
 
-from reporting import api, reading_api
+from reporting import api
 
 urlpatterns = [
-    path("studies/<int:study_id>/findings/", reading_api.FindingsApi.as_view(), name="api-findings"),
-    path("studies/<int:study_id>/findings/<str:key>/review/", reading_api.FindingReviewApi.as_view(),
+    path("studies/<int:study_id>/findings/", api.FindingsApi.as_view(), name="api-findings"),
+    path("studies/<int:study_id>/findings/<str:key>/review/", api.FindingReviewApi.as_view(),
          name="api-finding-review"),
-    path("studies/<int:study_id>/first-read-done/", reading_api.FirstReadDoneApi.as_view(), name="api-first-read"),
-    path("studies/<int:study_id>/report/", reading_api.ReportApi.as_view(), name="api-report"),
-    path("studies/<int:study_id>/report/sign/", reading_api.ReportSignApi.as_view(), name="api-report-sign"),
-    path("studies/<int:study_id>/report/preview/", reading_api.ReportPreviewApi.as_view(), name="api-report-preview"),
-    path("studies/<int:study_id>/images-viewed/", reading_api.ImagesViewedApi.as_view(), name="api-images-viewed"),
-    path("studies/<int:study_id>/report/amend/", reading_api.ReportAmendApi.as_view(), name="api-report-amend"),
-    path("studies/<int:study_id>/report/v<int:number>.pdf", reading_api.ReportPdfApi.as_view(),
+    path("studies/<int:study_id>/first-read-done/", api.FirstReadDoneApi.as_view(), name="api-first-read"),
+    path("studies/<int:study_id>/report/", api.ReportApi.as_view(), name="api-report"),
+    path("studies/<int:study_id>/report/sign/", api.ReportSignApi.as_view(), name="api-report-sign"),
+    path("studies/<int:study_id>/report/preview/", api.ReportPreviewApi.as_view(), name="api-report-preview"),
+    path("studies/<int:study_id>/images-viewed/", api.ImagesViewedApi.as_view(), name="api-images-viewed"),
+    path("studies/<int:study_id>/report/amend/", api.ReportAmendApi.as_view(), name="api-report-amend"),
+    path("studies/<int:study_id>/report/v<int:number>.pdf", api.ReportPdfApi.as_view(),
          name="api-report-pdf"),
     path("studies/<int:study_id>/report/draft/", api.ReportDraftApi.as_view(), name="api-report-draft"),
     path("studies/<int:study_id>/report/history/", api.ReportHistoryApi.as_view(), name="api-report-history"),
