@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from axes.middleware import AxesMiddleware
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
@@ -87,14 +86,3 @@ def login_address_limit(get_response):
         return get_response(request)
 
     return middleware
-
-
-class SyncAxesMiddleware(AxesMiddleware):
-    """django-axes' middleware, sync only. Every other middleware here is sync, and Django adapts the
-    chain at each change of mode: axes being async-capable made every request hop from its thread to
-    the event loop (async_to_sync) for axes and back into the thread (sync_to_async) for the view,
-    two extra thread switches per request. Sync only, the whole chain and the view run in the
-    request's one thread. Axes' own sync path does the same as its async one."""
-
-    async_capable = False
-    sync_capable = True

@@ -57,12 +57,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.login_address_limit",  # failures per address across usernames
-    # Last, as django-axes asks: it turns a locked-out login into a 429 page. Sync only (see there).
-    "config.middleware.SyncAxesMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
-# axes.W002 looks for axes' middleware by its dotted path; config.middleware.SyncAxesMiddleware is
-# that middleware (a subclass, sync only), in the place axes asks for.
-SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # Request bodies: every one is capped (config.middleware.body_size_limit answers 413 above it;
 # Django's own check covers only request.body/POST, not DRF's parsers reading the stream).
