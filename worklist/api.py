@@ -26,7 +26,7 @@ from worklist.identity import (
     study_identity_resolve,
 )
 from worklist.models import Alert, ReadingState, Study, StudyStatus
-from worklist.rows import study_rows_json
+from worklist.rows import page_cached, page_remember, study_rows_json
 from worklist.selectors import worklist_page_keys, worklist_studies
 from worklist.serializers import (
     AlertSerializer,
@@ -78,22 +78,28 @@ class WorklistApi(APIView):
             request, paginator.get_limit(request), paginator.get_offset(request)
         )
         with timing("db"):
-            keys, paginator.count = worklist_page_keys(studies, limit=paginator.limit, offset=paginator.offset)
-        request.audit.detail = f"{len(keys)} studies"
+            keys_text, paginator.count = worklist_page_keys(studies, limit=paginator.limit, offset=paginator.offset)
+        shown = max(0, min(paginator.limit, paginator.count - paginator.offset)) if keys_text else 0
+        request.audit.detail = f"{shown} studies"
         # The page is the same bytes while its count, links and rows' keys are (see worklist.rows).
-        etag = '"' + hashlib.blake2b(
-            repr((paginator.count, request.get_full_path(), keys)).encode(), digest_size=16
-        ).hexdigest() + '"'
+        digest = hashlib.blake2b(repr((paginator.count, request.get_full_path())).encode(), digest_size=16)
+        digest.update((keys_text or "").encode())
+        etag = '"' + digest.hexdigest() + '"'
         if etag in (request.headers.get("If-None-Match") or ""):
             response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
         else:
             with timing("rows"):
-                body = b'{"count":%d,"next":%s,"previous":%s,"results":[%s]}' % (
-                    paginator.count,
-                    json.dumps(paginator.get_next_link()).encode(),
-                    json.dumps(paginator.get_previous_link()).encode(),
-                    b",".join(study_rows_json(keys)),
-                )
+                page_key = (etag, request.build_absolute_uri())
+                body = page_cached(page_key)
+                if body is None:
+                    keys = [tuple(key) for key in json.loads(keys_text)] if keys_text else []
+                    body = b'{"count":%d,"next":%s,"previous":%s,"results":[%s]}' % (
+                        paginator.count,
+                        json.dumps(paginator.get_next_link()).encode(),
+                        json.dumps(paginator.get_previous_link()).encode(),
+                        b",".join(study_rows_json(keys)),
+                    )
+                    page_remember(page_key, body)
             response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
