@@ -366,7 +366,8 @@ def main() -> None:
             print(f"| open loop: {args.clients} clients, one request every {args.interval:g} s each, "
                   f"{args.pushes:g} study change(s) pushed/s, {args.seconds:g} s | median {r['median_ms']:.0f} ms | "
                   f"p99 {r['p99_ms']:.0f} ms | {r['requests']} requests ({r['not_modified']:.0%} 304), "
-                  f"{r['errors']} errors, {r['pushes']} pushes | {cpu.per_request_ms(r['requests'])} | load {os.getloadavg()[0]:.1f} |")
+                  f"{r['errors']} errors, {r['pushes']} pushes | {cpu.per_request_ms(r['requests'])} | "
+                  f"load {os.getloadavg()[0]:.1f} |")
         if args.part in ("ws", "all"):
             r = bench_ws(url, args.sockets, args.updates)
             print(f"| {args.sockets} websockets, {args.updates} updates | median {r['median_ms']:.0f} ms | "

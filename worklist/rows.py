@@ -1,9 +1,9 @@
 """Worklist rows as JSON, one serialiser for the REST list and the websocket push.
 
 A row depends only on its study and the claiming reader's name, so each process keeps the
-serialised row under (id, updated_at in microseconds since the epoch, claimed_by username). Every change saves the study and
-``auto_now`` moves ``updated_at`` (the reconnect catch-up relies on the same), so a changed study
-gets a new key and is serialised afresh: a stale row is never served, and nothing has to be
+serialised row under (id, updated_at in microseconds since the epoch, claimed_by username). Every
+change saves the study and ``auto_now`` moves ``updated_at`` (the reconnect catch-up relies on the
+same), so a changed study gets a new key and is serialised afresh: a stale row is never served, and nothing has to be
 invalidated by hand. The few ``queryset.update()`` calls on Study touch only bookkeeping fields
 that are not in the row (analysis_attempts, analysed_generation, status_changed_at).
 """
