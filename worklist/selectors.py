@@ -35,6 +35,9 @@ def worklist_studies(
     search: str | None = None,
     updated_since: datetime | None = None,
 ) -> QuerySet[Study]:
+    """The studies of a worklist read. ``user`` counts only for ``mine``: WorklistApi caches pages
+    per reader for ``mine`` alone (worklist.page_cache); a filter that depends on the reader must be
+    added to that key."""
     # A held arrival merged into another study after a correction in the archive has no images of its own.
     studies = Study.objects.select_related("claimed_by").exclude(identity_state=IdentityState.MERGED)
     if updated_since is not None:
