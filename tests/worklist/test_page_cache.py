@@ -52,7 +52,8 @@ def test_every_kind_of_study_or_reader_write_is_in_the_next_read(api_as, radiolo
     Study.objects.filter(pk=late.pk).update(order_at=early.order_at - timedelta(hours=1))
     assert [r["id"] for r in first_page(client)["results"]] == [late.pk, early.pk]
 
-    added = Study.objects.bulk_create([Study(**{**make_study_fields(), "order_at": early.order_at - timedelta(hours=2)})])[0]
+    fields = {**make_study_fields(), "order_at": early.order_at - timedelta(hours=2)}
+    added = Study.objects.bulk_create([Study(**fields)])[0]
     page = first_page(client)
     assert page["count"] == 3 and page["results"][0]["id"] == added.pk
 
