@@ -1,30 +1,10 @@
 import gc
 import os
 
-import django
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-
-class SyncChainASGIHandler(ASGIHandler):
-    """Django's ASGI handler, with the middleware chain and the view run as one sync call in the
-    request's thread. Every middleware here is sync-capable and every view sync; Django's stock
-    handler runs the sync middleware in the request's thread, hops back to the event loop for its
-    async inner handler (async_to_sync) and into the thread again for the view (sync_to_async): two
-    thread switches per request that bought nothing. An async view still works (Django's sync
-    handler runs it with async_to_sync)."""
-
-    def load_middleware(self, is_async=False):
-        super().load_middleware(is_async=False)
-
-    async def get_response_async(self, request):
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
-
-
-django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application
-django_asgi_app = SyncChainASGIHandler()
+django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
