@@ -107,7 +107,62 @@ def client_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_api(url: str, clients: int, seconds: float) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc; 0 for one that is gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class ServerCpu:
+    """CPU the server side spent over a run: the uvicorn processes (the server's process group) and
+    the PostgreSQL backends connected to the bench database (the web processes' pools; not this
+    client's own connection). Per request, this is the machine's cost of a read whatever else runs
+    on the cores; 2 cores divided by it (plus the client's share) is the most the machine can serve."""
+
+    def __init__(self, server) -> None:
+        self.group = server.proc.pid
+
+    def pids(self) -> tuple[list[int], list[int]]:
+        from django.db import connection
+
+        web = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == self.group:
+                        web.append(int(entry.name))
+                except OSError:
+                    continue
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            db = [row[0] for row in cursor.fetchall()]
+        return web, db
+
+    def __enter__(self) -> ServerCpu:
+        self.web_pids, self.db_pids = self.pids()
+        self.began = cpu_seconds(self.web_pids), cpu_seconds(self.db_pids)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        web_pids, db_pids = self.pids()
+        # Backends that the pools opened during the run count from zero.
+        new_db = [pid for pid in db_pids if pid not in self.db_pids]
+        self.web = cpu_seconds(self.web_pids) - self.began[0]
+        self.db = cpu_seconds(self.db_pids) - self.began[1] + cpu_seconds(new_db)
+
+    def per_request_ms(self, requests: int) -> str:
+        n = max(1, requests)
+        return f"server CPU {1000 * self.web / n:.1f} ms/req web + {1000 * self.db / n:.1f} ms/req PostgreSQL"
+
+
+def bench_api(url: str, clients: int, seconds: float, cpu: ServerCpu) -> dict:
     import requests
 
     cookies = [session_for(f"bench-rad-{i}", "radiologist") for i in range(clients)]
@@ -134,11 +189,12 @@ def bench_api(url: str, clients: int, seconds: float) -> dict:
             server_ms.extend(mine_server)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
-    began, cpu_began = time.monotonic(), client_cpu_seconds()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with cpu:
+        began, cpu_began = time.monotonic(), client_cpu_seconds()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     elapsed = time.monotonic() - began
     return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
             "client_cpu": (client_cpu_seconds() - cpu_began) / elapsed,
@@ -155,7 +211,7 @@ def server_view_ms(response) -> list[float]:
     return []
 
 
-def bench_open(url: str, clients: int, interval: float, seconds: float, pushes_per_s: float) -> dict:
+def bench_open(url: str, clients: int, interval: float, seconds: float, pushes_per_s: float, cpu: ServerCpu) -> dict:
     """Open loop: each client asks for the first page once every ``interval`` seconds (random phase)
     whatever the answers' speed, revalidating with If-None-Match as a browser does; meanwhile a
     study on the first page changes and is pushed ``pushes_per_s`` times a second. Latency counts
@@ -210,10 +266,11 @@ def bench_open(url: str, clients: int, interval: float, seconds: float, pushes_p
     threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
     if pushes_per_s > 0:
         threads.append(threading.Thread(target=pusher))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with cpu:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     ok = sum(1 for s in statuses if s in (200, 304))
     return {"requests": len(latencies), "errors": len(statuses) - ok, "pushes": pushed[0],
             "not_modified": sum(1 for s in statuses if s == 304) / max(1, len(statuses)),
@@ -297,19 +354,20 @@ def main() -> None:
         print(f"\n{Study.objects.count():,} studies ({open_studies:,} open), {args.web_workers} uvicorn process(es), "
               f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
         if args.part in ("api", "all"):
-            r = bench_api(url, args.clients, args.seconds)
+            r = bench_api(url, args.clients, args.seconds, cpu := ServerCpu(server))
             print(f"| GET /api/worklist/, {args.clients} concurrent clients, {args.seconds:g} s | median "
                   f"{r['median_ms']:.0f} ms | p99 {r['p99_ms']:.0f} ms | {r['rps']:.1f} req/s | "
                   f"{r['requests']} requests, {r['errors']} errors | server (view) median "
                   f"{r['server_median_ms'] if r['server_median_ms'] is not None else float('nan'):.1f} ms | "
-                  f"client CPU {r['client_cpu']:.2f} cores | "
+                  f"client CPU {r['client_cpu']:.2f} cores | {cpu.per_request_ms(r['requests'])} | "
                   f"load {os.getloadavg()[0]:.1f} |")
         if args.part in ("open", "all"):
-            r = bench_open(url, args.clients, args.interval, args.seconds, args.pushes)
+            r = bench_open(url, args.clients, args.interval, args.seconds, args.pushes, cpu := ServerCpu(server))
             print(f"| open loop: {args.clients} clients, one request every {args.interval:g} s each, "
                   f"{args.pushes:g} study change(s) pushed/s, {args.seconds:g} s | median {r['median_ms']:.0f} ms | "
                   f"p99 {r['p99_ms']:.0f} ms | {r['requests']} requests ({r['not_modified']:.0%} 304), "
-                  f"{r['errors']} errors, {r['pushes']} pushes | load {os.getloadavg()[0]:.1f} |")
+                  f"{r['errors']} errors, {r['pushes']} pushes | {cpu.per_request_ms(r['requests'])} | "
+                  f"load {os.getloadavg()[0]:.1f} |")
         if args.part in ("ws", "all"):
             r = bench_ws(url, args.sockets, args.updates)
             print(f"| {args.sockets} websockets, {args.updates} updates | median {r['median_ms']:.0f} ms | "

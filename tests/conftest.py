@@ -40,6 +40,16 @@ def urgency_classes_seeded(request):
         )
 
 
+@pytest.fixture(autouse=True)
+def worklist_pages_forgotten():
+    """Each test's database is rolled back or flushed under the same Redis version token: no
+    worklist page cached by an earlier test in this process is served (worklist.page_cache)."""
+    yield
+    from worklist.page_cache import page_cache_clear
+
+    page_cache_clear()
+
+
 def _transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))

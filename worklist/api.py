@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -26,7 +27,8 @@ from worklist.identity import (
     study_identity_resolve,
 )
 from worklist.models import Alert, ReadingState, Study, StudyStatus
-from worklist.rows import study_rows_json
+from worklist.page_cache import Page, page_get, page_put, worklist_version
+from worklist.rows import page_cached, page_remember, study_rows_json
 from worklist.selectors import worklist_page_keys, worklist_studies
 from worklist.serializers import (
     AlertSerializer,
@@ -72,28 +74,43 @@ class WorklistApi(APIView):
         timing = request.audit.timing = ServerTiming()
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        studies = worklist_studies(user=request.user, **filters.validated_data)
         paginator = BoundedLimitOffsetPagination()
         paginator.request, paginator.limit, paginator.offset = (
             request, paginator.get_limit(request), paginator.get_offset(request)
         )
+        # The page from this process's cache while no study or user has changed (worklist.page_cache);
+        # the reader is in the key only when the filters depend on the reader.
+        page_key = (request.build_absolute_uri(), request.user.pk if filters.validated_data.get("mine") else None)
         with timing("db"):
-            keys, paginator.count = worklist_page_keys(studies, limit=paginator.limit, offset=paginator.offset)
-        request.audit.detail = f"{len(keys)} studies"
-        # The page is the same bytes while its count, links and rows' keys are (see worklist.rows).
-        etag = '"' + hashlib.blake2b(
-            repr((paginator.count, request.get_full_path(), keys)).encode(), digest_size=16
-        ).hexdigest() + '"'
+            version = worklist_version()
+            page = page_get((version, *page_key)) if version is not None else None
+            if page is None:
+                studies = worklist_studies(user=request.user, **filters.validated_data)
+                keys_text, count = worklist_page_keys(studies, limit=paginator.limit, offset=paginator.offset)
+                # The page is the same bytes while its count, links and rows' keys are (see worklist.rows).
+                digest = hashlib.blake2b(repr((count, request.get_full_path())).encode(), digest_size=16)
+                digest.update((keys_text or "").encode())
+                page = Page(etag='"' + digest.hexdigest() + '"', count=count, keys_text=keys_text,
+                            shown=max(0, min(paginator.limit, count - paginator.offset)) if keys_text else 0,
+                            built=time.monotonic())
+                if version is not None:
+                    page_put((version, *page_key), page)
+        paginator.count, etag = page.count, page.etag
+        request.audit.detail = f"{page.shown} studies"
         if etag in (request.headers.get("If-None-Match") or ""):
             response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
         else:
             with timing("rows"):
-                body = b'{"count":%d,"next":%s,"previous":%s,"results":[%s]}' % (
-                    paginator.count,
-                    json.dumps(paginator.get_next_link()).encode(),
-                    json.dumps(paginator.get_previous_link()).encode(),
-                    b",".join(study_rows_json(keys)),
-                )
+                body = page_cached((etag, page_key[0]))
+                if body is None:
+                    keys = [tuple(key) for key in json.loads(page.keys_text)] if page.keys_text else []
+                    body = b'{"count":%d,"next":%s,"previous":%s,"results":[%s]}' % (
+                        paginator.count,
+                        json.dumps(paginator.get_next_link()).encode(),
+                        json.dumps(paginator.get_previous_link()).encode(),
+                        b",".join(study_rows_json(keys)),
+                    )
+                    page_remember((etag, page_key[0]), body)
             response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"

@@ -17,8 +17,12 @@ logger = logging.getLogger(__name__)
 
 def study_publish(study_id: int) -> None:
     from worklist.models import Study
+    from worklist.page_cache import worklist_version_bump
     from worklist.rows import study_row
 
+    # Committed already; bumped again so that a browser re-reading on this push never gets a page
+    # cached before the change (worklist.page_cache), whatever order the commit's callbacks ran in.
+    worklist_version_bump()
     study = Study.objects.select_related("claimed_by").filter(pk=study_id).first()
     if study is None:
         return

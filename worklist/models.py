@@ -32,6 +32,37 @@ class IdentityState(models.TextChoices):
 READABLE_IDENTITY = (IdentityState.OK, IdentityState.KEPT_APART)
 
 
+class StudyQuerySet(models.QuerySet):
+    """Writes that send no post_save: each still bumps the worklist's version (worklist.page_cache)."""
+
+    def update(self, **kwargs):
+        from worklist.page_cache import worklist_version_bump_on_commit
+
+        rows = super().update(**kwargs)
+        worklist_version_bump_on_commit(self.db)
+        return rows
+
+    update.alters_data = True
+
+    def bulk_create(self, *args, **kwargs):
+        from worklist.page_cache import worklist_version_bump_on_commit
+
+        created = super().bulk_create(*args, **kwargs)
+        worklist_version_bump_on_commit(self.db)
+        return created
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, *args, **kwargs):
+        from worklist.page_cache import worklist_version_bump_on_commit
+
+        rows = super().bulk_update(*args, **kwargs)
+        worklist_version_bump_on_commit(self.db)
+        return rows
+
+    bulk_update.alters_data = True
+
+
 class Study(models.Model):
     """One imaging study as the worklist knows it; the pixels stay in Orthanc.
 
@@ -111,6 +142,8 @@ class Study(models.Model):
     )
 
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = StudyQuerySet.as_manager()
 
     class Meta:
         indexes = [

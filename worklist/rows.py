@@ -1,9 +1,9 @@
 """Worklist rows as JSON, one serialiser for the REST list and the websocket push.
 
 A row depends only on its study and the claiming reader's name, so each process keeps the
-serialised row under (id, updated_at, claimed_by username). Every change saves the study and
-``auto_now`` moves ``updated_at`` (the reconnect catch-up relies on the same), so a changed study
-gets a new key and is serialised afresh: a stale row is never served, and nothing has to be
+serialised row under (id, updated_at in microseconds since the epoch, claimed_by username). Every
+change saves the study and ``auto_now`` moves ``updated_at`` (the reconnect catch-up relies on the
+same), so a changed study gets a new key and is serialised afresh: a stale row is never served, and nothing has to be
 invalidated by hand. The few ``queryset.update()`` calls on Study touch only bookkeeping fields
 that are not in the row (analysis_attempts, analysed_generation, status_changed_at).
 """
@@ -14,11 +14,10 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import datetime
 
 from rest_framework.utils.encoders import JSONEncoder
 
-RowKey = tuple[int, datetime, str | None]
+RowKey = tuple[int, int, str | None]
 
 # ~600 bytes a row: 20,000 rows are ~12 MB per web process, a hundred first pages.
 ROW_CACHE_SIZE = 20_000
@@ -27,7 +26,9 @@ _lock = threading.Lock()
 
 
 def study_row_key(study) -> RowKey:
-    return (study.pk, study.updated_at, study.claimed_by.username if study.claimed_by_id else None)
+    from worklist.selectors import epoch_us
+
+    return (study.pk, epoch_us(study.updated_at), study.claimed_by.username if study.claimed_by_id else None)
 
 
 def study_row_json(study) -> bytes:
@@ -71,9 +72,34 @@ def study_rows_json(keys: Iterable[RowKey]) -> list[bytes]:
     return [rows[key[0]] for key in keys if key[0] in rows]
 
 
+# Whole pages, under their ETag (a digest of the page's count, path and row keys in order: see
+# WorklistApi) and absolute URL (the next/previous links name the host). A page read again
+# unchanged is sent as it was built, without looking at its rows; a changed study changes its row
+# key, so its page has a new ETag and is built afresh. ~100 kB a page of 200 rows.
+PAGE_CACHE_SIZE = 64
+_pages: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+
+def page_cached(key: tuple[str, str]) -> bytes | None:
+    with _lock:
+        body = _pages.get(key)
+        if body is not None:
+            _pages.move_to_end(key)
+        return body
+
+
+def page_remember(key: tuple[str, str], body: bytes) -> None:
+    with _lock:
+        _pages[key] = body
+        _pages.move_to_end(key)
+        while len(_pages) > PAGE_CACHE_SIZE:
+            _pages.popitem(last=False)
+
+
 def row_cache_clear() -> None:
     with _lock:
         _rows.clear()
+        _pages.clear()
 
 
 def _remember(key: RowKey, row: bytes) -> None:

@@ -153,3 +153,44 @@ def test_an_error_about_an_id_that_names_no_study_is_audited_without_a_study(rad
 
     missing(_request(radiologist), study_id=987_654_321)
     assert rows() == [("test.missing", None, "", "10.1.2.3")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_reads_row_is_committed_when_its_answer_arrives(api_as, radiologist):
+    """Seen from another connection the moment the response is back: durable, not pending."""
+    import threading
+
+    from django.db import connections
+
+    make_study()
+    assert api_as(radiologist).get("/api/worklist/").status_code == 200
+    seen = []
+
+    def other_connection() -> None:
+        try:
+            seen.append(AuditEvent.objects.filter(user=radiologist, action="worklist.view").count())
+        finally:
+            connections.close_all()
+
+    reader = threading.Thread(target=other_connection)
+    reader.start()
+    reader.join()
+    assert seen == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_whose_audit_row_cannot_be_written_fails(api_as, radiologist):
+    from django.db import connection
+
+    make_study()
+    client = api_as(radiologist)
+    client.raise_request_exception = False
+    with connection.cursor() as cursor:  # the database refuses every new audit row
+        cursor.execute("ALTER TABLE worklist_auditevent ADD CONSTRAINT test_no_audit CHECK (false) NOT VALID")
+    try:
+        response = client.get("/api/worklist/")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE worklist_auditevent DROP CONSTRAINT test_no_audit")
+    assert response.status_code == 500
+    assert "results" not in response.content.decode()
