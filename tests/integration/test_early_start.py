@@ -1,9 +1,9 @@
 """Issue 19: a study complete by its own header counts is analysed before Orthanc calls it stable,
 and StableStudy stays the path for everything else, so nothing is ever lost.
 
-These tests run their own Orthanc whose StableAge (10 s) is long beside the follower's poll
-(0.5 s): a StableStudy change in the feed is the proof that a study waited for it, its absence
-the proof that it did not. Real Orthanc, real Celery worker with beat, real PostgreSQL.
+These tests run their own Orthanc whose StableAge (20 s) is long beside the follower's poll
+(0.5 s) and a tiny study's analysis: a StableStudy change in the feed is the proof that a study
+waited for it, its absence the proof that it did not. Real Orthanc, real Celery worker with beat, real PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,16 +18,17 @@ from django.conf import settings
 from tests.support import processes
 from tests.support.dicom import TEST_MODALITIES, c_store, tiny_ct_study
 from tests.support.processes import wait_until
-from worklist.models import PendingStudy, Study
+from worklist.ingest import CURSOR_NAME
+from worklist.models import IngestCursor, PendingStudy, Study
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-STABLE_AGE = 10
+STABLE_AGE = 20
 
 
 @pytest.fixture(scope="module")
 def slow_orthanc(tmp_path_factory, service_logs):
-    """An Orthanc of our own that calls a study stable only 10 s after its last image."""
+    """An Orthanc of our own that calls a study stable only 20 s after its last image."""
     http, dicom = processes.free_port(), processes.free_port()
     storage = tmp_path_factory.mktemp("orthanc-early-start")
     env = {**os.environ, "ORTHANC_HTTP_PORT": str(http), "ORTHANC_DICOM_PORT": str(dicom),
@@ -51,6 +52,10 @@ def worker(slow_orthanc, subprocess_env, service_logs, tmp_path):
            "ORTHANC_DICOM_PORT": str(slow_orthanc.dicom_port), "ORTHANC_STABLE_AGE": str(STABLE_AGE),
            "PREFETCH_DIR": str(tmp_path / "prefetch")}
     process = processes.celery_worker_process(env, service_logs).start()
+    # Its follower has read the change feed once (the cursor exists): studies sent from now on are
+    # seen within a poll, not after the worker's start-up, which may outlast StableAge under load.
+    wait_until(lambda: IngestCursor.objects.filter(name=CURSOR_NAME).exists(), timeout=60,
+               what="the worker's first pass over the change feed")
     yield process
     process.stop()
 
