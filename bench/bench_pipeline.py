@@ -125,13 +125,18 @@ def late_series(study, seed: int, every: int = 5):
     return out
 
 
-def send_all(env: dict, studies: list, late: dict | None = None) -> dict[str, float]:
+def send_all(env: dict, studies: list, late: dict | None = None, seen: dict | None = None) -> dict[str, float]:
     """Send each study; `stored_at` is when its first series' last image was stored. A study in
-    `late` has a second series sent 1 s after that (the modality reconstructing it)."""
+    `late` has a second series sent 1 s after that (the modality reconstructing it). With `seen`
+    (--spaced), each study is sent once the previous one's result is on the websocket."""
     from inference.synthetic.sender import store_study
+    from tests.support.processes import wait_until
 
     stored_at = {}
     for study in studies:
+        if seen is not None and stored_at:
+            wait_until(lambda: all(uid in seen for uid in stored_at), timeout=900, interval=0.2,
+                       what="the previous study's result")
         store_study(study, host="127.0.0.1", port=int(env["ORTHANC_DICOM_PORT"]), called_aet="ORTHANC")
         stored_at[study.study_instance_uid] = time.time()
         if late and study.study_instance_uid in late:
@@ -149,7 +154,7 @@ def start_listener(url: str, cookie: str) -> tuple[dict, threading.Event]:
 
 
 def run_arrivals(env: dict, log_dir: Path, url: str, cookie: str, studies: list, inference_workers: int,
-                 late: dict | None = None) -> dict:
+                 late: dict | None = None, spaced: bool = False) -> dict:
     from inference.models import AnalysisRun
     from tests.support.processes import wait_until
     from worklist.models import PendingStudy, Study
@@ -160,7 +165,7 @@ def run_arrivals(env: dict, log_dir: Path, url: str, cookie: str, studies: list,
     seen, stop = start_listener(url, cookie)
     time.sleep(8)  # workers connected and ready
     try:
-        stored_at = send_all(env, studies, late)
+        stored_at = send_all(env, studies, late, seen if spaced else None)
         wait_until(lambda: all(uid in seen for uid in stored_at), timeout=900, interval=0.5,
                    what="every study's result on the websocket")
         # Until Orthanc has called every study stable (its last word on late images) and any
@@ -188,6 +193,7 @@ def run_arrivals(env: dict, log_dir: Path, url: str, cookie: str, studies: list,
             "sr": timings.get("sr_seconds", float("nan")),
             "end_to_end": seen[uid] - stored,
             "analyses": study.analysed_generation,
+            "prefetched": f"{timings.get('prefetched_slices', 0)}/{timings.get('slices', '?')}",
         })
     return {"rows": rows}
 
@@ -237,6 +243,9 @@ def main() -> None:
     parser.add_argument("--late-series", type=float, default=0.0, metavar="SHARE",
                         help="share of studies followed, 1 s after their first series, by a second one "
                              "(a thick-slice reconstruction): how often an early start is re-analysed")
+    parser.add_argument("--spaced", action="store_true",
+                        help="send each study once the previous one's result is pushed: one study's latency "
+                             "with no queue, whatever the machine's load")
     parser.add_argument("--phases", nargs="+", default=["arrivals", "backlog"], choices=["arrivals", "backlog"])
     args = parser.parse_args()
 
@@ -280,7 +289,7 @@ def main() -> None:
                     step = round(1 / args.late_series) if args.late_series else 0
                     late = {s.study_instance_uid: late_series(s, 1000 * n + i)
                             for i, s in enumerate(studies) if step and i % step == step - 1}
-                    results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n, late)
+                    results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n, late, args.spaced)
                     results[(n, phase)]["late"] = len(late)
                 else:
                     results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n)
@@ -302,7 +311,7 @@ def main() -> None:
         statuses = set(backlog["statuses"]) if backlog else set()
         if arrivals:
             rows = arrivals["rows"]
-            med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k != "status"}
+            med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k not in ("status", "prefetched")}
             again = sum(r["analyses"] > 1 for r in rows)
             print(f"| {n} | {drained} | "
                   f"{med['end_to_end']:.1f} s | {med['stable_ingest']:.1f} s | {med['queue']:.1f} s | "
@@ -311,7 +320,8 @@ def main() -> None:
                   f"{again} of {len(rows)} ({arrivals['late']} sent a late series) |")
             for r in rows:
                 print(f"|   | one study: | {r['end_to_end']:.1f} s | {r['stable_ingest']:.1f} s | {r['queue']:.1f} s | "
-                      f"{r['analysis']:.1f} s | {r['fetch']:.2f} s | {r['inference']:.1f} s | {r['sr']:.1f} s | "
+                      f"{r['analysis']:.1f} s | {r['fetch']:.2f} s ({r['prefetched']} prefetched) | "
+                      f"{r['inference']:.1f} s | {r['sr']:.1f} s | "
                       f"{r['push'] * 1000:.0f} ms | {r['end_to_end'] / r['inference']:.2f} | {r['analyses']} |")
             statuses |= {r["status"] for r in rows}
         else:
