@@ -10,6 +10,8 @@ positions, not from SliceThickness, which can differ from the spacing.
 from __future__ import annotations
 
 import io
+import logging
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ from pydicom.dataset import Dataset
 
 from archive.decoding import split_frames
 from archive.orthanc import get_binary, get_json
+
+logger = logging.getLogger(__name__)
 
 
 class VolumeError(ValueError):
@@ -46,6 +50,7 @@ class Volume:
     sop_instance_uids: list[str] = field(default_factory=list)  # one per slice, in volume order
     sop_class_uid: str = ""
     header: Dataset | None = None  # one source slice without pixels: patient and study attributes for results
+    prefetched_slices: int = 0  # how many slices came decoded from the prefetch cache (archive.prefetch)
 
     def _matrix(self) -> np.ndarray:
         dz, dy, dx = self.spacing
@@ -60,7 +65,11 @@ class Volume:
         return pts @ np.linalg.inv(self._matrix()).T
 
 
-def _hu(ds: Dataset) -> np.ndarray:
+def slice_hu(ds: Dataset) -> np.ndarray:
+    """One slice in HU as int16; a header from the prefetch cache (archive.prefetch) carries it decoded."""
+    decoded = getattr(ds, "_prefetched_hu", None)
+    if decoded is not None:
+        return decoded
     pixels = ds.pixel_array.astype(np.float32)
     slope = float(getattr(ds, "RescaleSlope", 1) or 1)
     intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
@@ -70,7 +79,7 @@ def _hu(ds: Dataset) -> np.ndarray:
 def volume_from_datasets(datasets: Iterable[Dataset]) -> Volume:
     """Assemble slices (any order) into a Volume; pixel data is converted to HU one slice at a time."""
     datasets = [frame for ds in datasets for frame in split_frames(ds)]
-    slices = [ds for ds in datasets if "PixelData" in ds]
+    slices = [ds for ds in datasets if "PixelData" in ds or hasattr(ds, "_prefetched_hu")]
     if len(slices) < len(datasets):
         raise VolumeError(f"{len(datasets) - len(slices)} of {len(datasets)} images carry no pixel data")
     if len(slices) < 2:
@@ -102,7 +111,7 @@ def volume_from_datasets(datasets: Iterable[Dataset]) -> Volume:
 
     hu = np.empty((len(slices), *shape), dtype=np.int16)
     for k, ds in enumerate(slices):
-        hu[k] = _hu(ds)
+        hu[k] = slice_hu(ds)
     # A new dataset holding every element but the pixels: Dataset.copy() is shallow, and deleting
     # PixelData from a copy deleted it from the caller's first slice too.
     header = Dataset()
@@ -138,13 +147,26 @@ def _refuse_if_too_large(instance_ids: list[str]) -> None:
 def series_volume(series_orthanc_id: str, *, workers: int = 4) -> Volume:
     """Fetch every instance of an Orthanc series and assemble its volume.
 
-    A few parallel requests hide the per-request latency; each slice is decoded to HU as it
-    arrives so only one copy of the pixels is held. Orthanc errors propagate
-    (OrthancUnavailable lets the task retry).
+    Slices an inference worker decoded while the series arrived (archive.prefetch) are taken
+    from its cache; the rest are fetched, a few parallel requests hiding the per-request latency.
+    Orthanc errors propagate (OrthancUnavailable lets the task retry).
     """
+    from archive.prefetch import cached_slices, series_forget
+
     instance_ids = get_json(f"series/{series_orthanc_id}")["Instances"]
     if instance_ids:
         _refuse_if_too_large(instance_ids)
+    started = time.perf_counter()
+    cached = cached_slices(series_orthanc_id, instance_ids)
+    read = time.perf_counter()
+    missing = [i for i in instance_ids if i not in cached]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        datasets = list(pool.map(_fetch_instance, instance_ids))
-    return volume_from_datasets(datasets)
+        datasets = list(cached.values()) + list(pool.map(_fetch_instance, missing))
+    fetched = time.perf_counter()
+    volume = volume_from_datasets(datasets)
+    volume.prefetched_slices = len(cached)
+    series_forget(series_orthanc_id)  # read once; a re-analysis fetches again
+    logger.info("series %s: %d slices from the prefetch cache (%.2f s), %d fetched (%.2f s), assembled in %.2f s",
+                series_orthanc_id, len(cached), read - started, len(missing), fetched - read,
+                time.perf_counter() - fetched)
+    return volume

@@ -7,8 +7,9 @@ each study's end-to-end time (last image stored → websocket message) in parts 
 Everything runs as the Procfile runs it, on private instances so nothing shared is disturbed:
 its own Orthanc (free ports, throwaway storage, stable age 2 s), its own redis-server, its own
 PostgreSQL database (triage_bench_pipeline), uvicorn, an ingestion worker with beat
-(queue "default", polling every 0.5 s) and N inference workers (queue "inference", one process
-each) running the real lung nodule model. A websocket client notes when each study's final
+(queue "default", polling every 0.5 s), a prefetch worker (queue "prefetch", decoding series while
+they arrive) and N inference workers (queue "inference", one process each) running the real lung
+nodule model. A websocket client notes when each study's final
 status arrives.
 
 Two phases per worker count, with studies generated before any clock starts:
@@ -33,6 +34,7 @@ The last column is end-to-end ÷ bare inference.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -100,13 +102,47 @@ def listen(url: str, cookie: str, seen: dict, stop: threading.Event) -> None:
                 seen.setdefault(message["study"]["study_instance_uid"], time.time())
 
 
-def send_all(env: dict, studies: list) -> dict[str, float]:
+def late_series(study, seed: int, every: int = 5):
+    """A second reconstruction of the study's series (every 5th slice, its own series UID and count),
+    as a scanner sends a thick-slice series after the thin one: the study looks complete by its
+    counts before it comes, so its arrival re-analyses the study."""
+    import copy
+
+    from pydicom.uid import generate_uid
+
+    series_uid = generate_uid(entropy_srcs=["bench-late-series", str(seed)])
+    picked = study.datasets[::every]
+    out = []
+    for number, source in enumerate(picked, start=1):
+        ds = copy.deepcopy(source)
+        ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = series_uid, 3, number
+        ds.SeriesDescription = "Thick 5 mm"
+        ds.SOPInstanceUID = generate_uid(entropy_srcs=["bench-late-series", str(seed), str(number)])
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        if "ImagesInAcquisition" in ds:
+            ds.ImagesInAcquisition = len(picked)
+        out.append(ds)
+    return out
+
+
+def send_all(env: dict, studies: list, late: dict | None = None, seen: dict | None = None) -> dict[str, float]:
+    """Send each study; `stored_at` is when its first series' last image was stored. A study in
+    `late` has a second series sent 1 s after that (the modality reconstructing it). With `seen`
+    (--spaced), each study is sent once the previous one's result is on the websocket."""
     from inference.synthetic.sender import store_study
+    from tests.support.processes import wait_until
 
     stored_at = {}
     for study in studies:
+        if seen is not None and stored_at:
+            wait_until(lambda: all(uid in seen for uid in stored_at), timeout=900, interval=0.2,
+                       what="the previous study's result")
         store_study(study, host="127.0.0.1", port=int(env["ORTHANC_DICOM_PORT"]), called_aet="ORTHANC")
         stored_at[study.study_instance_uid] = time.time()
+        if late and study.study_instance_uid in late:
+            time.sleep(1.0)
+            store_study(dataclasses.replace(study, datasets=late[study.study_instance_uid]),
+                        host="127.0.0.1", port=int(env["ORTHANC_DICOM_PORT"]), called_aet="ORTHANC")
     return stored_at
 
 
@@ -117,19 +153,26 @@ def start_listener(url: str, cookie: str) -> tuple[dict, threading.Event]:
     return seen, stop
 
 
-def run_arrivals(env: dict, log_dir: Path, url: str, cookie: str, studies: list, inference_workers: int) -> dict:
+def run_arrivals(env: dict, log_dir: Path, url: str, cookie: str, studies: list, inference_workers: int,
+                 late: dict | None = None, spaced: bool = False) -> dict:
     from inference.models import AnalysisRun
     from tests.support.processes import wait_until
-    from worklist.models import Study
+    from worklist.models import PendingStudy, Study
 
-    procs = [worker(env, log_dir, "ingest", "default", beat=True)]
+    procs = [worker(env, log_dir, "ingest", "default", beat=True),
+             worker(env, log_dir, "prefetch", "prefetch", beat=False)]
     procs += [worker(env, log_dir, f"inference{i}", "inference", beat=False) for i in range(inference_workers)]
     seen, stop = start_listener(url, cookie)
     time.sleep(8)  # workers connected and ready
     try:
-        stored_at = send_all(env, studies)
+        stored_at = send_all(env, studies, late, seen if spaced else None)
         wait_until(lambda: all(uid in seen for uid in stored_at), timeout=900, interval=0.5,
                    what="every study's result on the websocket")
+        # Until Orthanc has called every study stable (its last word on late images) and any
+        # re-analysis that started has finished: then count the studies analysed more than once.
+        wait_until(lambda: not PendingStudy.objects.exists() and not Study.objects.filter(
+            study_instance_uid__in=stored_at, status__in=("queued", "analysing", "received")).exists(),
+            timeout=300, interval=0.5, what="every study stable and its analyses finished")
     finally:
         stop.set()
         for proc in procs:
@@ -149,6 +192,8 @@ def run_arrivals(env: dict, log_dir: Path, url: str, cookie: str, studies: list,
             "inference": timings.get("predict_seconds", float("nan")),
             "sr": timings.get("sr_seconds", float("nan")),
             "end_to_end": seen[uid] - stored,
+            "analyses": study.analysed_generation,
+            "prefetched": f"{timings.get('prefetched_slices', 0)}/{timings.get('slices', '?')}",
         })
     return {"rows": rows}
 
@@ -195,6 +240,13 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=6)
     parser.add_argument("--matrix", type=int, default=256)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--late-series", type=float, default=0.0, metavar="SHARE",
+                        help="share of studies followed, 1 s after their first series, by a second one "
+                             "(a thick-slice reconstruction): how often an early start is re-analysed")
+    parser.add_argument("--spaced", action="store_true",
+                        help="send each study once the previous one's result is pushed: one study's latency "
+                             "with no queue, whatever the machine's load")
+    parser.add_argument("--phases", nargs="+", default=["arrivals", "backlog"], choices=["arrivals", "backlog"])
     args = parser.parse_args()
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -225,31 +277,56 @@ def main() -> None:
         for n in args.workers:
             # New UIDs for each phase (another seed range), generated before the clock starts.
             for phase, offset, runner in (("arrivals", 0, run_arrivals), ("backlog", 500, run_backlog)):
+                if phase not in args.phases:
+                    continue
                 clean(env)
                 studies = [generate_study("chest_ct", seed=1000 * n + offset + i, matrix=args.matrix)
                            for i in range(args.studies)]
                 print(f"{n} inference worker(s), {phase}: {len(studies)} chest CTs "
                       f"({len(studies[0].datasets)} slices of {args.matrix}²)…", flush=True)
-                results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n)
+                if phase == "arrivals":
+                    # Every k-th study gets a late series, k from the share (0: none), the same ones each run.
+                    step = round(1 / args.late_series) if args.late_series else 0
+                    late = {s.study_instance_uid: late_series(s, 1000 * n + i)
+                            for i, s in enumerate(studies) if step and i % step == step - 1}
+                    results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n, late, args.spaced)
+                    results[(n, phase)]["late"] = len(late)
+                else:
+                    results[(n, phase)] = runner(env, log_dir, url, cookie, studies, n)
     finally:
         if server is not None:
             server.stop()
         for proc in services["stop"]:
             proc.stop()
 
-    print(f"\nload average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print(f"\nload average now {'/'.join(f'{v:.1f}' for v in os.getloadavg())} (1/5/15 min) "
+          f"on {os.cpu_count()} cores\n")
     print("| inference workers | backlog drained at | median end-to-end | stable+ingest | queue | analysis "
-          "| fetch | inference | SR | push | end-to-end ÷ inference |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| fetch | inference | SR | push | end-to-end ÷ inference | analysed more than once |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.workers:
-        rows, backlog = results[(n, "arrivals")]["rows"], results[(n, "backlog")]
-        med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k != "status"}
-        print(f"| {n} | {backlog['per_hour']:.0f} studies/h ({args.studies} in {backlog['drained']:.0f} s) | "
-              f"{med['end_to_end']:.1f} s | {med['stable_ingest']:.1f} s | {med['queue']:.1f} s | "
-              f"{med['analysis']:.1f} s | {med['fetch']:.1f} s | {med['inference']:.1f} s | {med['sr']:.1f} s | "
-              f"{med['push'] * 1000:.0f} ms | {med['end_to_end'] / med['inference']:.1f} |")
-        statuses = sorted({r["status"] for r in rows} | set(backlog["statuses"]))
-        print(f"|   | statuses: {', '.join(statuses)} | | | | | | | | | |")
+        arrivals, backlog = results.get((n, "arrivals")), results.get((n, "backlog"))
+        drained = (f"{backlog['per_hour']:.0f} studies/h ({args.studies} in {backlog['drained']:.0f} s)"
+                   if backlog else "not run")
+        statuses = set(backlog["statuses"]) if backlog else set()
+        if arrivals:
+            rows = arrivals["rows"]
+            med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k not in ("status", "prefetched")}
+            again = sum(r["analyses"] > 1 for r in rows)
+            print(f"| {n} | {drained} | "
+                  f"{med['end_to_end']:.1f} s | {med['stable_ingest']:.1f} s | {med['queue']:.1f} s | "
+                  f"{med['analysis']:.1f} s | {med['fetch']:.2f} s | {med['inference']:.1f} s | {med['sr']:.1f} s | "
+                  f"{med['push'] * 1000:.0f} ms | {med['end_to_end'] / med['inference']:.2f} | "
+                  f"{again} of {len(rows)} ({arrivals['late']} sent a late series) |")
+            for r in rows:
+                print(f"|   | one study: | {r['end_to_end']:.1f} s | {r['stable_ingest']:.1f} s | {r['queue']:.1f} s | "
+                      f"{r['analysis']:.1f} s | {r['fetch']:.2f} s ({r['prefetched']} prefetched) | "
+                      f"{r['inference']:.1f} s | {r['sr']:.1f} s | "
+                      f"{r['push'] * 1000:.0f} ms | {r['end_to_end'] / r['inference']:.2f} | {r['analyses']} |")
+            statuses |= {r["status"] for r in rows}
+        else:
+            print(f"| {n} | {drained} | not run | | | | | | | | | |")
+        print(f"|   | statuses: {', '.join(sorted(statuses))} | | | | | | | | | | |")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Defaults make a one-machine demo work (SQLite, local Redis and Orthanc); product
 sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DATABASE_URL and the Orthanc credentials.
 """
 
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -224,7 +225,8 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"inference.tasks.analyse_study": {"queue": "inference"}}
+CELERY_TASK_ROUTES = {"inference.tasks.analyse_study": {"queue": "inference"},
+                      "inference.tasks.prefetch_series": {"queue": "prefetch"}}
 # A task is acknowledged only when it has finished, and re-queued if its worker dies:
 # a study reaching Orthanc must never be dropped by a killed worker.
 CELERY_TASK_ACKS_LATE = True
@@ -300,6 +302,10 @@ CAD_MODELS = env_list(
 # a worker holds one volume in memory, several times over while a model resamples it. The
 # default takes an 800-slice 512 x 512 series (a 0.5 mm whole-chest CT), 0.4 GB as int16.
 MAX_VOLUME_VOXELS = env_int("MAX_VOLUME_VOXELS", 800 * 512 * 512)
+# Series a volume model may read are decoded by an inference worker while they arrive
+# (archive.prefetch), onto that worker's own disk; what is left there is removed after this long.
+PREFETCH_DIR = env_str("PREFETCH_DIR", str(Path(tempfile.gettempdir()) / "triage-prefetch"))
+PREFETCH_KEEP_SECONDS = env_int("PREFETCH_KEEP_SECONDS", 1800)
 # Externally trained models: paths to manifest files (comma separated).
 EXTERNAL_MODEL_MANIFESTS = env_list("EXTERNAL_MODEL_MANIFESTS", "")
 # Referring clinicians: a critical result unacknowledged this long escalates to the department;

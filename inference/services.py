@@ -20,7 +20,7 @@ from django.utils import timezone
 from archive.orthanc import OrthancUnavailable
 from inference.cad.base import StudyInfo
 from inference.cad.envelope import OutsideEnvelope
-from inference.cad.registry import models_for_study
+from inference.cad.registry import models_for_study, registered_models
 from inference.models import AnalysisRun, AnalysisStatus
 from inference.studies import study_model, study_owner
 
@@ -49,6 +49,60 @@ def analysis_enqueue(study_id: int) -> None:
         analyse_study.delay(study_id)
     except Exception:  # noqa: BLE001 - broker outage: the sweeper retries, nothing is lost
         logger.warning("could not enqueue analysis of study %s; the sweeper will retry", study_id, exc_info=True)
+
+
+def series_prefetch_request(series_orthanc_id: str) -> None:
+    """Ask an inference worker to decode a new series while it arrives (archive.prefetch)."""
+    from inference.tasks import prefetch_series
+
+    try:
+        prefetch_series.delay(series_orthanc_id)
+    except Exception:  # noqa: BLE001 - an optimisation: without it the analysis fetches the images itself
+        logger.warning("could not ask for series %s to be prefetched", series_orthanc_id, exc_info=True)
+
+
+def series_prefetch_run(series_orthanc_id: str, *, idle_since: float | None = None) -> float | None:
+    """One prefetch step for a series whose header announces its size and that a volume model may read.
+
+    Returns the time since which no new instance came, to be given to the next step, or None when
+    prefetching is over: the series holds its count, nothing came for max(2 s, StableAge), or it
+    is not a series to prefetch."""
+    from archive.completion import series_expected_images
+    from archive.orthanc import OrthancNotFound, get_json
+    from archive.prefetch import series_prefetch_step
+    from inference.cad.volume_model import VolumeCadModel
+
+    try:
+        series = get_json(f"series/{series_orthanc_id}")
+    except OrthancNotFound:
+        return None
+    tags = series.get("MainDicomTags", {})
+    expected = series_expected_images(tags)
+    if expected is None:
+        return None  # no announced size: nothing tells when to stop, and StableStudy starts the analysis
+    if idle_since is None:  # the first step: is it a series a volume model may read?
+        candidate = {"orthanc_id": series_orthanc_id, "modality": tags.get("Modality", ""),
+                     "description": tags.get("SeriesDescription", ""), "instance_count": expected}
+        readers = [m for m in registered_models()
+                   if isinstance(m, VolumeCadModel) and m.load_volume.__func__ is VolumeCadModel.load_volume
+                   and m.candidate_series(_one_series_study(candidate))]
+        if not readers:
+            return None
+    try:
+        present, decoded, held = series_prefetch_step(series_orthanc_id)
+    except OrthancNotFound:
+        return None
+    now = time.time()
+    idle_since = now if decoded or idle_since is None else idle_since
+    if present >= expected or now - idle_since > max(2.0, float(settings.ORTHANC_STABLE_AGE)):
+        logger.info("series %s prefetched: %d of its %d instances decoded ahead", series_orthanc_id, held, present)
+        return None
+    return idle_since
+
+
+def _one_series_study(series: dict) -> StudyInfo:
+    return StudyInfo(study_id=0, orthanc_id="", modality=series["modality"], modalities=(series["modality"],),
+                     body_part="", study_description="", series=(series,))
 
 
 def study_info(study: models.Model) -> StudyInfo:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as djtz
 
 from archive import orthanc
+from archive.completion import study_images_if_complete
 from worklist.identity import identity_clash_find, identity_conflict_mark
 from worklist.models import IdentityState, IngestCursor, PendingStudy, Series, Study, StudyStatus
 
@@ -289,6 +290,8 @@ def orthanc_changes_follow(*, page_size: int = 200, max_pages: int = 50) -> int:
             kind = change.get("ChangeType")
             if kind == "NewStudy":
                 PendingStudy.objects.get_or_create(orthanc_id=change["ID"])
+            elif kind == "NewSeries":
+                _prefetch_request(change["ID"])
             elif kind == "StableStudy":
                 study_ingest(change["ID"])
                 PendingStudy.objects.filter(orthanc_id=change["ID"]).delete()
@@ -298,7 +301,39 @@ def orthanc_changes_follow(*, page_size: int = 200, max_pages: int = 50) -> int:
         _cursor_advance(seq)
         if done:
             break
-    return ingested + pending_studies_settle()
+    return ingested + complete_studies_ingest() + pending_studies_settle()
+
+
+def _prefetch_request(series_orthanc_id: str) -> None:
+    """Let an inference worker decode the series while it arrives (an optimisation: losing it costs time only)."""
+    from inference.services import series_prefetch_request
+
+    series_prefetch_request(series_orthanc_id)
+
+
+def complete_studies_ingest(*, limit: int = PENDING_CHECKS_PER_PASS) -> int:
+    """Ingest, before Orthanc calls them stable, announced studies complete by the modality's own counts.
+
+    The study stays pending: its StableStudy change still comes and ingests it again, which is
+    idempotent when nothing changed and re-analyses it when images came after the count was met
+    (a count too low, or a series sent late). So a wrong count, or none, never loses a study.
+    Returns how many were ingested early.
+    """
+    ingested = 0
+    for pending in PendingStudy.objects.order_by("-announced_at")[:limit]:
+        try:
+            series = orthanc.get_json(f"studies/{pending.orthanc_id}/series")
+        except orthanc.OrthancNotFound:
+            continue  # deleted: pending_studies_settle forgets it
+        total = study_images_if_complete(series, results_modalities=NON_IMAGE_MODALITIES)
+        if total is None or total == pending.early_images:
+            continue
+        logger.info("study %s complete by its header counts (%d images): ingested before it is stable",
+                    pending.orthanc_id, total)
+        study_ingest(pending.orthanc_id)
+        PendingStudy.objects.filter(pk=pending.pk).update(early_images=total)
+        ingested += 1
+    return ingested
 
 
 def pending_studies_settle(*, now: datetime | None = None) -> int:

@@ -248,7 +248,7 @@ class IngestCursor(models.Model):
 
 
 class PendingStudy(models.Model):
-    """A study Orthanc announced (NewStudy) that has not been ingested yet.
+    """A study Orthanc announced (NewStudy) and has not yet called stable (StableStudy).
 
     Orthanc keeps its stability timers in memory: a study still receiving images when Orthanc
     stops never gets its StableStudy change. Pending rows let the follower ask for such a study
@@ -257,6 +257,9 @@ class PendingStudy(models.Model):
 
     orthanc_id = models.CharField(max_length=64, primary_key=True)
     announced_at = models.DateTimeField(auto_now_add=True)
+    # Images the study held when it was ingested early, complete by its header counts
+    # (ingest.complete_studies_ingest); null until then. The row stays until StableStudy.
+    early_images = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"pending {self.orthanc_id}"

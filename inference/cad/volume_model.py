@@ -148,6 +148,7 @@ class VolumeCadModel:
                 "findings": [f.as_dict() for f in prediction.findings],
                 "series_instance_uid": volume.series_instance_uid,
                 "timings": {"fetch_seconds": round(fetched - started, 3),
+                            "prefetched_slices": volume.prefetched_slices, "slices": int(volume.hu.shape[0]),
                             "predict_seconds": round(predicted - fetched, 3),
                             "sr_seconds": round(stored - predicted, 3)},
                 "sr_sop_instance_uid": sr_uid,

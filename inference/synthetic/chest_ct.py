@@ -652,7 +652,8 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
 
     datasets = slice_datasets(ctx, grid, stored, sop_class=CT_IMAGE_STORAGE, modality="CT", series_number=2,
                               series_description=proto["series"], model="SynthCT 64", thickness=thickness,
-                              frame_of_reference_uid=uid("for"), per_series=per_series, start_minutes=2)
+                              frame_of_reference_uid=uid("for"), per_series=per_series, start_minutes=2,
+                              announce_count=True)
     truth = {
         "kind": "chest_ct",
         "seed": seed,

@@ -63,8 +63,11 @@ def slice_datasets(ctx: StudyContext, grid: Grid, pixels: np.ndarray, *, sop_cla
                    frame_of_reference_uid: str, per_series: Callable[[Dataset], None],
                    per_slice: Callable[[Dataset, int], None] | None = None,
                    start_minutes: float = 0.0, instance_offset: int = 0,
-                   series_uid: str | None = None) -> list[Dataset]:
-    """One dataset per slice of `pixels` (k, rows, cols), geometry from `grid`."""
+                   series_uid: str | None = None, announce_count: bool = False) -> list[Dataset]:
+    """One dataset per slice of `pixels` (k, rows, cols), geometry from `grid`.
+
+    `announce_count` writes Images in Acquisition (0020,1002), the series' size, in every slice
+    as some CT scanners do: the worklist then starts the analysis as the last slice is stored."""
     when = ctx.when + dt.timedelta(minutes=start_minutes)
     template = series_template(ctx, sop_class=sop_class, modality=modality, series_number=series_number,
                                series_description=series_description, model=model, when=when,
@@ -74,6 +77,8 @@ def slice_datasets(ctx: StudyContext, grid: Grid, pixels: np.ndarray, *, sop_cla
     template.PixelSpacing = [round(v, 6) for v in grid.spacing]
     template.SliceThickness = round(thickness, 4)
     template.AcquisitionNumber = 1
+    if announce_count:
+        template.ImagesInAcquisition = pixels.shape[0]
     per_series(template)
     normal = np.cross(grid.row_dir, grid.col_dir)
     bits = per_image_bits(pixels)
