@@ -108,7 +108,11 @@ def series_prefetch_step(series_orthanc_id: str, *, workers: int = 2) -> tuple[i
     directory = _series_dir(series_orthanc_id)
     if not directory.is_dir():
         _forget_old(time.time())
-        directory.mkdir(parents=True, exist_ok=True)
+        # Headers name the patient: the cache is readable by the worker's own account only.
+        root = Path(settings.PREFETCH_DIR)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     done = {p.stem for p in directory.glob("*.npy")}
     skipped = {p.stem for p in directory.glob("*.skip")}
     instance_ids = get_json(f"series/{series_orthanc_id}")["Instances"]

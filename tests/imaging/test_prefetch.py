@@ -68,3 +68,9 @@ def test_instances_not_prefetched_are_fetched_and_the_cache_is_read_once(archive
     archive["fetched"].clear()
     volumes.series_volume("S")
     assert len(archive["fetched"]) == 12  # a re-analysis reads the archive again
+
+
+def test_the_cache_is_readable_by_the_workers_account_only(archive, settings, tmp_path):
+    settings.PREFETCH_DIR = str(tmp_path / "cache")  # headers name the patient
+    prefetch.series_prefetch_step("S")
+    assert (tmp_path / "cache").stat().st_mode & 0o077 == 0
