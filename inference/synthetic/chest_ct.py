@@ -4,6 +4,13 @@ Coordinates are DICOM patient LPS in mm: x to the patient's left, y posterior, z
 Slice 0 is the most superior (head-first scan order); instance numbers follow the slices.
 Static anatomy is drawn once as a 2-D template, the slice-dependent parts only inside their
 bounding boxes, and noise is added once at the end, which keeps 300x512x512 under a few seconds.
+
+`vendor` picks an acquisition profile (VENDORS). "A" is the original generator's and reproduces
+its studies bit for bit; "B" is another vendor's low-dose protocol with a sharp reconstruction
+kernel: 40 % of the dose (noise SD x 1.58), edges enhanced (unsharp mask, 1 mm, amount 0.8) and
+the noise shifted to high spatial frequencies, as a sharp kernel does. It changes pixels and the
+kernel, dose and scanner headers only: anatomy, nodules and mimics (the truth) are the same, and
+it draws the same random numbers, so a scan differs between profiles only by its acquisition.
 """
 
 from __future__ import annotations
@@ -54,6 +61,14 @@ PROTOCOLS = {
 }
 
 NODULE_TYPES = ("solid", "part_solid", "ground_glass")
+
+# Acquisition profiles; "A" leaves the protocol's kernel and dose as they are.
+VENDORS = {
+    "A": {"kernel": None, "dose_factor": 1.0, "sharpen": 0.0, "sharpen_sigma_mm": 0.0, "noise_highpass": 0.0,
+          "model": "SynthCT 64"},
+    "B": {"kernel": "FC52", "dose_factor": 0.4, "sharpen": 0.8, "sharpen_sigma_mm": 1.0, "noise_highpass": 1.5,
+          "model": "OtherCT 128"},
+}
 
 
 @dataclass(frozen=True)
@@ -564,15 +579,46 @@ def add_noise(vol: np.ndarray, rng: np.random.Generator, sd: float, *, intercept
     return out
 
 
+def add_noise_profile(vol: np.ndarray, rng: np.random.Generator, sd: float, profile: dict, spacing_mm: float, *,
+                      intercept: int = -1024, bits: int = 12) -> np.ndarray:
+    """add_noise under a sharp-kernel profile: in-plane edge enhancement of the image (unsharp mask)
+    and the same Gaussian draws high-pass filtered (rescaled to the SD), so the noise is finer grained."""
+    from scipy import ndimage
+
+    out = np.empty(vol.shape, dtype=np.uint16)
+    top = (1 << bits) - 1
+    sigma_img = profile["sharpen_sigma_mm"] / spacing_mm
+    sigma_noise = 0.8
+    for k0 in range(0, vol.shape[0], 16):
+        image = vol[k0:k0 + 16].astype(np.float32)
+        if profile["sharpen"]:
+            blurred = ndimage.gaussian_filter(image, (0, sigma_img, sigma_img))
+            image += np.float32(profile["sharpen"]) * (image - blurred)
+        noise = gaussian_noise(rng, image.shape)
+        if profile["noise_highpass"]:
+            smooth = ndimage.gaussian_filter(noise, (0, sigma_noise, sigma_noise))
+            noise += np.float32(profile["noise_highpass"]) * (noise - smooth)
+            noise /= np.float32(noise.std() or 1.0)
+        image += noise * np.float32(sd)
+        image += np.float32(0.5 - intercept)
+        np.clip(image, 0, top, out=image)
+        out[k0:k0 + 16] = image
+    return out
+
+
 def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None, protocol: str = "screening",
                       normal_share: float = 0.3, n_nodules: int | None = None,
                       slice_thickness: float | None = None, priority: str | None = None,
                       patient_location: str | None = None, study_datetime: dt.datetime | None = None,
-                      n_granulomas: int = 0) -> tuple[list[Dataset], dict, str]:
+                      n_granulomas: int = 0, vendor: str = "A") -> tuple[list[Dataset], dict, str]:
     """Datasets, truth and study UID of one chest CT."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}")
+    if vendor not in VENDORS:
+        raise ValueError(f"vendor must be one of {tuple(VENDORS)}, not {vendor!r}")
     proto = PROTOCOLS[protocol]
+    profile = VENDORS[vendor]
+    kernel = profile["kernel"] or proto["kernel"]
     rng = np.random.default_rng(seed)
     when = study_datetime or default_study_datetime(rng)
     patient = make_patient(rng, when.date(), age_range=(50, 80) if protocol == "screening" else (25, 90))
@@ -608,12 +654,15 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         paint_ellipsoid(vol, grid, np.array(g["center_mm"]), np.array([r, r, r]), np.eye(3), g["hu"], mode="max",
                         allowed=lambda old: old < 150)
 
-    ctdi = float(rng.uniform(*proto["ctdi"]))
+    ctdi = float(rng.uniform(*proto["ctdi"])) * profile["dose_factor"]
     kvp = float(rng.integers(proto["kvp"][0] // 10, proto["kvp"][1] // 10 + 1) * 10)
     noise_sd = 60.0 / np.sqrt(ctdi)
     scan_cm = slices * thickness / 10
     dlp = ctdi * (scan_cm + 2.0)  # helical over-ranging adds about 2 cm
-    stored = add_noise(vol, rng, noise_sd)
+    if vendor == "A":
+        stored = add_noise(vol, rng, noise_sd)
+    else:
+        stored = add_noise_profile(vol, rng, noise_sd, profile, spacing)
     del vol
 
     uid = uid_factory("chest_ct", seed)
@@ -637,7 +686,7 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         ds.XRayTubeCurrent = int(round(mas / 0.5))
         ds.Exposure = int(round(mas))
         ds.FilterType = "BODY"
-        ds.ConvolutionKernel = proto["kernel"]
+        ds.ConvolutionKernel = kernel
         ds.SpiralPitchFactor = 1.0
         ds.CTDIvol = round(ctdi, 2)
         phantom = Dataset()
@@ -651,13 +700,13 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         ds.ImageComments = f"Synthetic. Exam DLP {dlp:.1f} mGy*cm"
 
     datasets = slice_datasets(ctx, grid, stored, sop_class=CT_IMAGE_STORAGE, modality="CT", series_number=2,
-                              series_description=proto["series"], model="SynthCT 64", thickness=thickness,
+                              series_description=proto["series"], model=profile["model"], thickness=thickness,
                               frame_of_reference_uid=uid("for"), per_series=per_series, start_minutes=2)
     truth = {
         "kind": "chest_ct",
         "seed": seed,
         "params": {"matrix": matrix, "slices": slices, "protocol": protocol, "normal_share": normal_share,
-                   "slice_thickness": thickness},
+                   "slice_thickness": thickness, "vendor": vendor},
         "study_instance_uid": study_uid,
         "patient": patient_truth(patient),
         "order": order_truth(order),
@@ -672,7 +721,7 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
             "slice_step_mm": list(grid.slice_step),
             "orientation": grid.orientation(),
         },
-        "dose": {"ctdivol_mgy": round(ctdi, 2), "dlp_mgy_cm": round(dlp, 1), "kvp": kvp,
+        "dose": {"ctdivol_mgy": round(ctdi, 2), "dlp_mgy_cm": round(dlp, 1), "kvp": kvp, "kernel": kernel,
                  "noise_sd_hu": round(float(noise_sd), 1)},
         "normal": not nodules,
         "lesions": nodules,

@@ -85,11 +85,12 @@ def _scan(args: tuple) -> ScanResult:
     global _MODEL
     seed, matrix, protocol, weights, thickness = args[:5]
     granulomas = args[5] if len(args) > 5 else 0
+    vendor = args[6] if len(args) > 6 else "A"
     torch.set_num_threads(1)
     if _MODEL is None:
         _MODEL = LungNoduleModel(weights)
     study = generate_study("chest_ct", seed=seed, matrix=matrix, protocol=protocol, slice_thickness=thickness,
-                           n_granulomas=granulomas)
+                           n_granulomas=granulomas, vendor=vendor)
     mimics = study.truth.get("benign_mimics", [])
     nodules = [n for n in study.truth["lesions"] if n["long_axis_mm"] >= MIN_NODULE_MM]
     volume = volume_from_datasets(study.datasets)
@@ -105,12 +106,13 @@ def _scan(args: tuple) -> ScanResult:
 
 
 def run_scans(seeds: list[int], *, matrix: int, protocol: str, weights: str | None, workers: int,
-              log=print, slice_thickness: float | None = None, granulomas: int = 0) -> list[ScanResult]:
+              log=print, slice_thickness: float | None = None, granulomas: int = 0,
+              vendor: str = "A") -> list[ScanResult]:
     results = []
     started = time.monotonic()
     with get_context("spawn").Pool(workers) as pool:
         for n, result in enumerate(pool.imap_unordered(_scan, [(s, matrix, protocol, weights, slice_thickness,
-                                                                 granulomas) for s in seeds]), 1):
+                                                                 granulomas, vendor) for s in seeds]), 1):
             results.append(result)
             if n % 10 == 0:
                 log(f"  {n}/{len(seeds)} scans ({time.monotonic() - started:.0f} s)")
@@ -253,7 +255,7 @@ def bootstrap_ci(results: list[ScanResult], statistic, *, resamples: int = 1000,
 
 
 def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, protocol: str, command: str,
-                   slice_thickness: float | None = None, seeds: list[int] | None = None) -> str:
+                   slice_thickness: float | None = None, seeds: list[int] | None = None, vendor: str = "A") -> str:
     """The held-out table: pooled figures with a 95 % bootstrap interval, one CPM per seed, size by
     band and Lung-RADS agreement per nodule."""
     score, at = cpm(results)
@@ -275,7 +277,8 @@ def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, 
         f"Command: `{command}`  ",
         f"Held-out synthetic chest CTs: {len(results)} scans ({protocol} protocol, {matrix}×{matrix} matrix, "
         + (f"{slice_thickness:g} mm slices" if slice_thickness else "the protocol's slice thickness")
-        + f"), {total} reference nodules ≥ {MIN_NODULE_MM:g} mm. 95 % CI: bootstrap over scans.",
+        + f", acquisition profile {vendor}), {total} reference nodules ≥ {MIN_NODULE_MM:g} mm. "
+        "95 % CI: bootstrap over scans.",
         "",
         "| metric | value |",
         "| --- | --- |",
