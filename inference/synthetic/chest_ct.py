@@ -4,6 +4,19 @@ Coordinates are DICOM patient LPS in mm: x to the patient's left, y posterior, z
 Slice 0 is the most superior (head-first scan order); instance numbers follow the slices.
 Static anatomy is drawn once as a 2-D template, the slice-dependent parts only inside their
 bounding boxes, and noise is added once at the end, which keeps 300x512x512 under a few seconds.
+
+`vendor` picks an acquisition profile (VENDORS). "A" is the original generator's and reproduces
+its studies bit for bit; "B" is another vendor's low-dose protocol with a sharp reconstruction
+kernel: 40 % of the dose (noise SD x 1.58), edges enhanced (unsharp mask, 1 mm, amount 0.8) and
+the noise shifted to high spatial frequencies, as a sharp kernel does. It changes pixels and the
+kernel, dose and scanner headers only: anatomy, nodules and mimics (the truth) are the same, and
+it draws the same random numbers, so a scan differs between profiles only by its acquisition.
+
+`phantom="hard"` adds benign findings from a random stream of their own (the default scan's
+anatomy, nodules and granulomas are unchanged): both major (oblique) fissures as thin lines, one to
+three perifissural nodules (lentiform solid nodules 3-9 mm flattened against a fissure: intrapulmonary
+lymph nodes, benign; Lung-RADS v2022 category 2 however large, so a mark on one is a false positive)
+and centrilobular emphysema (an upper-lobe-predominant scatter of -990 HU lucencies, 2-10 mm).
 """
 
 from __future__ import annotations
@@ -54,6 +67,15 @@ PROTOCOLS = {
 }
 
 NODULE_TYPES = ("solid", "part_solid", "ground_glass")
+PHANTOMS = ("default", "hard")
+
+# Acquisition profiles; "A" leaves the protocol's kernel and dose as they are.
+VENDORS = {
+    "A": {"kernel": None, "dose_factor": 1.0, "sharpen": 0.0, "sharpen_sigma_mm": 0.0, "noise_highpass": 0.0,
+          "model": "SynthCT 64"},
+    "B": {"kernel": "FC52", "dose_factor": 0.4, "sharpen": 0.8, "sharpen_sigma_mm": 1.0, "noise_highpass": 1.5,
+          "model": "OtherCT 128"},
+}
 
 
 @dataclass(frozen=True)
@@ -546,6 +568,115 @@ def make_granulomas(seed: int, an: Anatomy, grid: Grid, vessels: list[Segment], 
     return out
 
 
+def _fissure(an: Anatomy, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(point, unit normal) of one lung's major fissure: a plane along x, from the posterior lung high
+    up (a quarter of the way down from the apex) to the anterior lung just above the diaphragm."""
+    upper = np.array([side * an.lung_x, an.lung_y + 0.8 * an.lung_b, an.z_apex - 0.25 * an.length])
+    lower = np.array([side * an.lung_x, an.lung_y - 0.8 * an.lung_b, an.z_base + 0.5 * max(an.dome_h)])
+    along = _unit(lower - upper)
+    return upper, _unit(_cross(np.array([1.0, 0.0, 0.0]), along))
+
+
+def _parenchyma(old: np.ndarray) -> np.ndarray:
+    """Lung parenchyma before noise (-910 to -810 HU): not vessels, airways, nodules or outside air."""
+    return (old > -960) & (old < -700)
+
+
+def paint_fissures(vol: np.ndarray, grid: Grid, an: Anatomy) -> None:
+    """Each major fissure as a sheet 1 mm thick through the parenchyma, partial-volumed to -550 HU."""
+    nz, ny, nx = grid.shape
+    dy, dx = grid.spacing
+    x = (grid.origin[0] + np.arange(nx, dtype=np.float32) * dx)[None, :]
+    y = (grid.origin[1] + np.arange(ny, dtype=np.float32) * dy)[:, None]
+    planes = [_fissure(an, side) for side in (-1, 1)]
+    for k in range(nz):
+        z = np.float32(grid.position(k)[2])
+        sheet = np.zeros((ny, nx), dtype=np.float32)
+        for side, (point, normal) in zip((-1, 1), planes, strict=True):
+            dist = np.abs((y - point[1]) * np.float32(normal[1]) + (z - point[2]) * np.float32(normal[2]))
+            weight = np.clip(1.0 - dist / np.float32(max(dy, 1.0)), 0.0, 1.0) * ((x * side) > 0)
+            sheet = np.maximum(sheet, weight)
+        if not sheet.any():
+            continue
+        img = vol[k]
+        old = img.astype(np.float32)
+        touch = (sheet > 0) & _parenchyma(old)
+        img[touch] = np.rint(old[touch] + sheet[touch] * (-550.0 - old[touch])).astype(img.dtype)
+
+
+def make_perifissural(rng: np.random.Generator, an: Anatomy, grid: Grid,
+                      taken: list[tuple[np.ndarray, float]]) -> list[dict]:
+    """One to three perifissural nodules: lentiform solid nodules lying on a fissure."""
+    z_first, z_last = grid.position(0)[2], grid.position(grid.shape[0] - 1)[2]
+    z_lo, z_hi = min(z_first, z_last), max(z_first, z_last)
+    out = []
+    for _ in range(int(rng.integers(1, 4))):
+        long_axis = float(rng.uniform(3.0, 9.0))
+        a = long_axis / 2
+        for _attempt in range(300):
+            side = int(rng.choice((-1, 1)))
+            point, normal = _fissure(an, side)
+            along = _unit(_cross(normal, np.array([1.0, 0.0, 0.0])))
+            center = point + along * rng.uniform(0, 2 * an.lung_b) + np.array([rng.uniform(-0.8, 0.8) * an.lung_a,
+                                                                                0.0, 0.0])
+            if not (z_lo + a + 1 < center[2] < z_hi - a - 1) or not in_lung_point(an, center):
+                continue
+            if not in_lung(an, _surface_points(center, a + 2.0)).all():
+                continue
+            if any(np.linalg.norm(center - c) < a + r + 6 for c, r in taken):
+                continue
+            break
+        else:
+            continue
+        taken.append((center, a))
+        # Axes: two in the fissure plane (long and short), the thin one along its normal.
+        in_plane = _unit(np.array([1.0, 0.0, 0.0]) * np.cos(rng.uniform(0, np.pi))
+                         + along * np.sin(rng.uniform(0, np.pi)))
+        rotation = np.stack([in_plane, _unit(_cross(normal, in_plane)), normal], axis=1)
+        short_axis = long_axis * float(rng.uniform(0.6, 0.85))
+        thickness = long_axis * float(rng.uniform(0.3, 0.45))
+        out.append({"type": "perifissural_nodule", "benign": True, "center_mm": [round(float(v), 2) for v in center],
+                    "diameter_mm": round(long_axis, 2), "long_axis_mm": round(long_axis, 2),
+                    "short_axis_mm": round(short_axis, 2), "thickness_mm": round(thickness, 2),
+                    "rotation": [[round(float(v), 5) for v in row] for row in rotation],
+                    "hu": float(rng.uniform(20, 50))})
+    return out
+
+
+def make_emphysema(rng: np.random.Generator, an: Anatomy, grid: Grid) -> list[dict]:
+    """Centrilobular emphysema: lucencies, more of them in the upper half of the lungs."""
+    z_first, z_last = grid.position(0)[2], grid.position(grid.shape[0] - 1)[2]
+    z_lo, z_hi = min(z_first, z_last), max(z_first, z_last)
+    out = []
+    severity = int(rng.integers(30, 120))
+    while len(out) < severity:
+        side = int(rng.choice((-1, 1)))
+        t = rng.beta(1.3, 2.6)  # 0 at the apex, 1 at the base: upper-lobe predominant
+        z = an.z_apex - t * an.length
+        s = float(_lung_scale(an, z))
+        u, v = rng.uniform(-1, 1, 2)
+        if u * u + v * v >= 1 or not (z_lo < z < z_hi):
+            continue
+        center = np.array([side * an.lung_x + an.lung_a * s * u, an.lung_y + an.lung_b * s * v, z])
+        if not in_lung_point(an, center):
+            continue
+        out.append({"center_mm": [round(float(c), 2) for c in center],
+                    "diameter_mm": round(float(rng.uniform(2, 10)), 2)})
+    return out
+
+
+def paint_hard(vol: np.ndarray, grid: Grid, an: Anatomy, perifissural: list[dict], emphysema: list[dict]) -> None:
+    paint_fissures(vol, grid, an)
+    for e in emphysema:
+        r = e["diameter_mm"] / 2
+        paint_ellipsoid(vol, grid, np.array(e["center_mm"]), np.array([r, r, r]), np.eye(3), -990.0, mode="min",
+                        allowed=_parenchyma)
+    for n in perifissural:
+        semi = np.array([n["long_axis_mm"], n["short_axis_mm"], n["thickness_mm"]]) / 2
+        paint_ellipsoid(vol, grid, np.array(n["center_mm"]), semi, np.array(n["rotation"]), n["hu"], mode="max",
+                        allowed=lambda old: old < 150)
+
+
 # --- the study -----------------------------------------------------------------------------
 
 
@@ -564,15 +695,49 @@ def add_noise(vol: np.ndarray, rng: np.random.Generator, sd: float, *, intercept
     return out
 
 
+def add_noise_profile(vol: np.ndarray, rng: np.random.Generator, sd: float, profile: dict, spacing_mm: float, *,
+                      intercept: int = -1024, bits: int = 12) -> np.ndarray:
+    """add_noise under a sharp-kernel profile: in-plane edge enhancement of the image (unsharp mask)
+    and the same Gaussian draws high-pass filtered (rescaled to the SD), so the noise is finer grained."""
+    from scipy import ndimage
+
+    out = np.empty(vol.shape, dtype=np.uint16)
+    top = (1 << bits) - 1
+    sigma_img = profile["sharpen_sigma_mm"] / spacing_mm
+    sigma_noise = 0.8
+    for k0 in range(0, vol.shape[0], 16):
+        image = vol[k0:k0 + 16].astype(np.float32)
+        if profile["sharpen"]:
+            blurred = ndimage.gaussian_filter(image, (0, sigma_img, sigma_img))
+            image += np.float32(profile["sharpen"]) * (image - blurred)
+        noise = gaussian_noise(rng, image.shape)
+        if profile["noise_highpass"]:
+            smooth = ndimage.gaussian_filter(noise, (0, sigma_noise, sigma_noise))
+            noise += np.float32(profile["noise_highpass"]) * (noise - smooth)
+            noise /= np.float32(noise.std() or 1.0)
+        image += noise * np.float32(sd)
+        image += np.float32(0.5 - intercept)
+        np.clip(image, 0, top, out=image)
+        out[k0:k0 + 16] = image
+    return out
+
+
 def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None, protocol: str = "screening",
                       normal_share: float = 0.3, n_nodules: int | None = None,
                       slice_thickness: float | None = None, priority: str | None = None,
                       patient_location: str | None = None, study_datetime: dt.datetime | None = None,
-                      n_granulomas: int = 0) -> tuple[list[Dataset], dict, str]:
+                      n_granulomas: int = 0, vendor: str = "A",
+                      phantom: str = "default") -> tuple[list[Dataset], dict, str]:
     """Datasets, truth and study UID of one chest CT."""
+    if phantom not in PHANTOMS:
+        raise ValueError(f"phantom must be one of {PHANTOMS}, not {phantom!r}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}")
+    if vendor not in VENDORS:
+        raise ValueError(f"vendor must be one of {tuple(VENDORS)}, not {vendor!r}")
     proto = PROTOCOLS[protocol]
+    profile = VENDORS[vendor]
+    kernel = profile["kernel"] or proto["kernel"]
     rng = np.random.default_rng(seed)
     when = study_datetime or default_study_datetime(rng)
     patient = make_patient(rng, when.date(), age_range=(50, 80) if protocol == "screening" else (25, 90))
@@ -607,13 +772,23 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         r = g["diameter_mm"] / 2
         paint_ellipsoid(vol, grid, np.array(g["center_mm"]), np.array([r, r, r]), np.eye(3), g["hu"], mode="max",
                         allowed=lambda old: old < 150)
+    emphysema: list[dict] = []
+    if phantom == "hard":
+        hard = np.random.default_rng([seed, 7_000_002])
+        perifissural = make_perifissural(hard, an, grid, taken)
+        emphysema = make_emphysema(hard, an, grid)
+        paint_hard(vol, grid, an, perifissural, emphysema)
+        mimics = mimics + perifissural
 
-    ctdi = float(rng.uniform(*proto["ctdi"]))
+    ctdi = float(rng.uniform(*proto["ctdi"])) * profile["dose_factor"]
     kvp = float(rng.integers(proto["kvp"][0] // 10, proto["kvp"][1] // 10 + 1) * 10)
     noise_sd = 60.0 / np.sqrt(ctdi)
     scan_cm = slices * thickness / 10
     dlp = ctdi * (scan_cm + 2.0)  # helical over-ranging adds about 2 cm
-    stored = add_noise(vol, rng, noise_sd)
+    if vendor == "A":
+        stored = add_noise(vol, rng, noise_sd)
+    else:
+        stored = add_noise_profile(vol, rng, noise_sd, profile, spacing)
     del vol
 
     uid = uid_factory("chest_ct", seed)
@@ -637,7 +812,7 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         ds.XRayTubeCurrent = int(round(mas / 0.5))
         ds.Exposure = int(round(mas))
         ds.FilterType = "BODY"
-        ds.ConvolutionKernel = proto["kernel"]
+        ds.ConvolutionKernel = kernel
         ds.SpiralPitchFactor = 1.0
         ds.CTDIvol = round(ctdi, 2)
         phantom = Dataset()
@@ -651,14 +826,15 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         ds.ImageComments = f"Synthetic. Exam DLP {dlp:.1f} mGy*cm"
 
     datasets = slice_datasets(ctx, grid, stored, sop_class=CT_IMAGE_STORAGE, modality="CT", series_number=2,
-                              series_description=proto["series"], model="SynthCT 64", thickness=thickness,
+                              series_description=proto["series"], model=profile["model"], thickness=thickness,
                               frame_of_reference_uid=uid("for"), per_series=per_series, start_minutes=2,
                               announce_count=True)
     truth = {
         "kind": "chest_ct",
         "seed": seed,
         "params": {"matrix": matrix, "slices": slices, "protocol": protocol, "normal_share": normal_share,
-                   "slice_thickness": thickness},
+                   "slice_thickness": thickness, "vendor": vendor,
+                   "phantom": phantom},
         "study_instance_uid": study_uid,
         "patient": patient_truth(patient),
         "order": order_truth(order),
@@ -673,10 +849,11 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
             "slice_step_mm": list(grid.slice_step),
             "orientation": grid.orientation(),
         },
-        "dose": {"ctdivol_mgy": round(ctdi, 2), "dlp_mgy_cm": round(dlp, 1), "kvp": kvp,
+        "dose": {"ctdivol_mgy": round(ctdi, 2), "dlp_mgy_cm": round(dlp, 1), "kvp": kvp, "kernel": kernel,
                  "noise_sd_hu": round(float(noise_sd), 1)},
         "normal": not nodules,
         "lesions": nodules,
         "benign_mimics": mimics,
+        "emphysema": {"lucencies": len(emphysema), "regions": emphysema} if phantom == "hard" else None,
     }
     return datasets, truth, study_uid

@@ -12,6 +12,7 @@ from inference.cad.lung_nodule.evaluate import (
     category_agreement,
     cpm,
     match,
+    mimic_lines,
     operating_point,
     per_nodule,
     size_bands_table,
@@ -58,3 +59,15 @@ def test_the_bootstrap_interval_brackets_the_pooled_figure_and_narrows_with_more
     low_many, high_many = bootstrap_ci(many, lambda rs: cpm(rs)[0])
     assert high_many - low_many < high - low
     assert bootstrap_ci(many, lambda rs: cpm(rs)[0]) == pytest.approx((low_many, high_many))  # seeded
+
+
+def test_marks_on_benign_mimics_are_reported_per_kind():
+    granuloma = {"type": "calcified_granuloma", "benign": True, "center_mm": [50.0, 0.0, 0.0], "diameter_mm": 5.0}
+    fissural = {"type": "perifissural_nodule", "benign": True, "center_mm": [-50.0, 0.0, 0.0], "diameter_mm": 6.0}
+    scans = [ScanResult(seed=1, nodules=[], mimics=[granuloma, fissural, fissural], mimic_marks=[0.9, 0.8, 0.1]),
+             ScanResult(seed=2, nodules=[], mimics=[fissural], mimic_marks=[0.7])]
+    lines = mimic_lines(scans, threshold=0.5)
+    assert len(lines) == 2
+    assert lines[0].startswith("| calcified granulomas (benign mimics) marked at the threshold | 1 of 1 ")
+    assert lines[1].startswith("| perifissural nodules (benign mimics) marked at the threshold | 2 of 3 ")
+    assert mimic_lines([ScanResult(seed=3, nodules=[])], threshold=0.5) == []

@@ -62,6 +62,11 @@ def add_evaluate_arguments(parser) -> None:
                              "protocol's); the model's envelope is checked too and reported")
     parser.add_argument("--granulomas", type=int, default=0,
                         help="calcified granulomas (benign mimics) added to each scan; marks on them are reported")
+    parser.add_argument("--vendor", default="A", choices=["A", "B"],
+                        help="acquisition profile of the scans (A: the training profile; B: low dose, sharp kernel)")
+    parser.add_argument("--phantom", default="default", choices=["default", "hard"],
+                        help="hard: fissures, benign perifissural nodules and emphysema in every scan; marks on "
+                             "the benign nodules are false positives and reported per kind")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument("--split", default="test", choices=["test", "validation"],
@@ -87,7 +92,8 @@ def evaluate(options: dict, *, out, err) -> None:
     for group in seeds:
         scans = run_scans(evaluation_seeds(group, count, split=split), matrix=matrix, protocol=protocol,
                           weights=str(weights), workers=options["workers"], log=err, slice_thickness=thickness,
-                          granulomas=options.get("granulomas") or 0)
+                          granulomas=options.get("granulomas") or 0, vendor=options.get("vendor") or "A",
+                          phantom=options.get("phantom") or "default")
         for scan in scans:
             scan.seed_group = group
         results += scans
@@ -100,4 +106,5 @@ def evaluate(options: dict, *, out, err) -> None:
         err(f"threshold {threshold:.3f} stored in {weights}")
     command = "python manage.py evaluate_model " + " ".join(sys.argv[2:])
     out(markdown_table(results, threshold, matrix=matrix, protocol=protocol, command=command,
-                       slice_thickness=thickness, seeds=seeds if len(seeds) > 1 else None))
+                       slice_thickness=thickness, seeds=seeds if len(seeds) > 1 else None,
+                       vendor=options.get("vendor") or "A", phantom=options.get("phantom") or "default"))

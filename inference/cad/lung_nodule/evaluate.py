@@ -85,11 +85,14 @@ def _scan(args: tuple) -> ScanResult:
     global _MODEL
     seed, matrix, protocol, weights, thickness = args[:5]
     granulomas = args[5] if len(args) > 5 else 0
+    vendor = args[6] if len(args) > 6 else "A"
+    phantom = args[7] if len(args) > 7 else "default"
     torch.set_num_threads(1)
     if _MODEL is None:
         _MODEL = LungNoduleModel(weights)
     study = generate_study("chest_ct", seed=seed, matrix=matrix, protocol=protocol, slice_thickness=thickness,
-                           n_granulomas=granulomas)
+                           n_granulomas=granulomas, vendor=vendor,
+                           phantom=phantom)
     mimics = study.truth.get("benign_mimics", [])
     nodules = [n for n in study.truth["lesions"] if n["long_axis_mm"] >= MIN_NODULE_MM]
     volume = volume_from_datasets(study.datasets)
@@ -105,12 +108,13 @@ def _scan(args: tuple) -> ScanResult:
 
 
 def run_scans(seeds: list[int], *, matrix: int, protocol: str, weights: str | None, workers: int,
-              log=print, slice_thickness: float | None = None, granulomas: int = 0) -> list[ScanResult]:
+              log=print, slice_thickness: float | None = None, granulomas: int = 0,
+              vendor: str = "A", phantom: str = "default") -> list[ScanResult]:
     results = []
     started = time.monotonic()
     with get_context("spawn").Pool(workers) as pool:
         for n, result in enumerate(pool.imap_unordered(_scan, [(s, matrix, protocol, weights, slice_thickness,
-                                                                 granulomas) for s in seeds]), 1):
+                                                                 granulomas, vendor, phantom) for s in seeds]), 1):
             results.append(result)
             if n % 10 == 0:
                 log(f"  {n}/{len(seeds)} scans ({time.monotonic() - started:.0f} s)")
@@ -228,17 +232,25 @@ def category_agreement(rows: list[dict]) -> tuple[float, float]:
     return overall, among
 
 
+MIMIC_LABELS = {"calcified_granuloma": "calcified granulomas", "perifissural_nodule": "perifissural nodules"}
+
+
 def mimic_lines(results: list[ScanResult], threshold: float) -> list[str]:
-    """Benign mimics (calcified granulomas) the model marked at the threshold: each is a false
-    positive, and, reported as a solid nodule, a wrong Lung-RADS contribution (benign calcification is 1)."""
-    total = sum(len(r.mimics) for r in results)
-    if not total:
-        return []
-    marked = sum(1 for r in results for p in r.mimic_marks if p >= threshold)
-    ci = bootstrap_ci(results, lambda rs: sum(1 for r in rs for p in r.mimic_marks if p >= threshold)
-                      / max(sum(len(r.mimics) for r in rs), 1))
-    return [f"| calcified granulomas (benign mimics) marked at the threshold | {marked} of {total} "
-            f"({marked / total:.3f}, 95 % CI {ci[0]:.3f}–{ci[1]:.3f}) |"]
+    """Benign mimics the model marked at the threshold, one row per kind: each mark is a false positive
+    (already counted in the FP rate), and, reported as a solid nodule, a wrong Lung-RADS contribution
+    (benign calcification is category 1, a perifissural nodule 2)."""
+    lines = []
+    for kind in sorted({g["type"] for r in results for g in r.mimics}):
+        def count(rs, kind=kind):
+            pairs = [(g, p) for r in rs for g, p in zip(r.mimics, r.mimic_marks, strict=True) if g["type"] == kind]
+            return sum(1 for _, p in pairs if p >= threshold), len(pairs)
+
+        marked, total = count(results)
+        ci = bootstrap_ci(results, lambda rs, count=count: count(rs)[0] / max(count(rs)[1], 1))
+        label = MIMIC_LABELS.get(kind, kind)
+        lines.append(f"| {label} (benign mimics) marked at the threshold | {marked} of {total} "
+                     f"({marked / total:.3f}, 95 % CI {ci[0]:.3f}–{ci[1]:.3f}) |")
+    return lines
 
 
 def bootstrap_ci(results: list[ScanResult], statistic, *, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
@@ -253,7 +265,8 @@ def bootstrap_ci(results: list[ScanResult], statistic, *, resamples: int = 1000,
 
 
 def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, protocol: str, command: str,
-                   slice_thickness: float | None = None, seeds: list[int] | None = None) -> str:
+                   slice_thickness: float | None = None, seeds: list[int] | None = None, vendor: str = "A",
+                   phantom: str = "default") -> str:
     """The held-out table: pooled figures with a 95 % bootstrap interval, one CPM per seed, size by
     band and Lung-RADS agreement per nodule."""
     score, at = cpm(results)
@@ -275,7 +288,8 @@ def markdown_table(results: list[ScanResult], threshold: float, *, matrix: int, 
         f"Command: `{command}`  ",
         f"Held-out synthetic chest CTs: {len(results)} scans ({protocol} protocol, {matrix}×{matrix} matrix, "
         + (f"{slice_thickness:g} mm slices" if slice_thickness else "the protocol's slice thickness")
-        + f"), {total} reference nodules ≥ {MIN_NODULE_MM:g} mm. 95 % CI: bootstrap over scans.",
+        + f", acquisition profile {vendor}, phantom '{phantom}'), {total} reference nodules ≥ {MIN_NODULE_MM:g} mm. "
+        "95 % CI: bootstrap over scans.",
         "",
         "| metric | value |",
         "| --- | --- |",
