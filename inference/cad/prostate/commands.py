@@ -30,6 +30,9 @@ def add_train_arguments(parser) -> None:
                         help="fine-tune from these weights (keeping their post-processing settings; only the "
                              "operating threshold is set again on the validation cases)")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
+    parser.add_argument("--align-phase", action="store_true",
+                        help="move ADC and DWI onto the T2 along the diffusion phase direction (shift and stretch "
+                             "by mutual information) before the network, in training and at inference")
     parser.add_argument("--calibrate-only", action="store_true",
                         help="keep the network in --out and redo only the post-processing settings on the "
                              "validation cases (the last step of training)")
@@ -57,7 +60,8 @@ def train(options: dict, *, out, err) -> None:
                             validation_cases=options["validation_cases"], epochs=options["epochs"],
                             out_path=options["out"], workers=options["workers"], cache=options["cache"],
                             fp_per_case=options["fp_per_case"], hard_share=hard_share, vendor=vendor,
-                            init=options.get("init"), lr=options.get("lr") or 3e-3, log=out)
+                            init=options.get("init"), lr=options.get("lr") or 3e-3,
+                            align_phase=bool(options.get("align_phase")), log=out)
     size = result.path.stat().st_size / 1e6
     out(f"saved {result.path} ({size:.2f} MB) in {result.meta['train_seconds']} s")
 

@@ -231,7 +231,9 @@ class ProstateModel:
         torch.set_num_threads(2)
         net, _ = self.network()
         started = time.perf_counter()
-        inputs, work = working_inputs(case.t2, adc_in_um2_s(case.adc), case.adc, case.high_b)
+        # Weights trained on phase-aligned diffusion (metadata align_phase) get it at inference too.
+        inputs, work = working_inputs(case.t2, adc_in_um2_s(case.adc), case.adc, case.high_b,
+                                      align_phase=bool(self.network()[1].get("align_phase", False)))
         registered = time.perf_counter()
         zone_prob, lesion_prob = probabilities(net, inputs)
         inferred = time.perf_counter()

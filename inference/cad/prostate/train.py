@@ -76,7 +76,7 @@ class Sample:
     lesion: np.ndarray  # (z, y, x) float16 fraction
 
 
-def make_sample(seed: int, phantom: str = "default", vendor: str = "A") -> Sample:
+def make_sample(seed: int, phantom: str = "default", vendor: str = "A", align_phase: bool = False) -> Sample:
     from inference.cad.prostate.model import case_from_datasets
     from inference.cad.prostate.registration import working_inputs
     from inference.cad.prostate.series import adc_in_um2_s
@@ -84,22 +84,24 @@ def make_sample(seed: int, phantom: str = "default", vendor: str = "A") -> Sampl
 
     datasets, truth, _ = generate_prostate_mri(seed, phantom=phantom, vendor=vendor)
     case = case_from_datasets(datasets)
-    inputs, grid = working_inputs(case.t2, adc_in_um2_s(case.adc), case.adc, case.high_b)
+    inputs, grid = working_inputs(case.t2, adc_in_um2_s(case.adc), case.adc, case.high_b, align_phase=align_phase)
     frac = fractions_on_grid(truth, grid)
     zones = np.stack([1 - frac["pz"] - frac["tz"], frac["pz"], frac["tz"]])
     return Sample(seed=seed, inputs=inputs.astype(np.float16), zones=zones.astype(np.float16),
                   lesion=frac["lesion"].astype(np.float16))
 
 
-def _cached_sample(args: tuple[int, str | None, str, str]) -> Sample:
-    seed, cache, phantom, vendor = args
+def _cached_sample(args: tuple[int, str | None, str, str, bool]) -> Sample:
+    seed, cache, phantom, vendor, align_phase = args
     name = f"{seed}.npz" if (phantom, vendor) == ("default", "A") else f"{seed}-{phantom}-{vendor}.npz"
+    if align_phase:
+        name = name.replace(".npz", "-aligned.npz")
     path = Path(cache) / name if cache else None
     if path is not None and path.exists():
         data = np.load(path)
         return Sample(seed=seed, inputs=data["inputs"], zones=data["zones"], lesion=data["lesion"])
     torch.set_num_threads(1)
-    sample = make_sample(seed, phantom, vendor)
+    sample = make_sample(seed, phantom, vendor, align_phase)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, inputs=sample.inputs, zones=sample.zones, lesion=sample.lesion)
@@ -107,9 +109,9 @@ def _cached_sample(args: tuple[int, str | None, str, str]) -> Sample:
 
 
 def make_samples(seeds: list[int], *, workers: int, cache: Path | None, phantoms: list[str] | None = None,
-                 vendor: str = "A") -> list[Sample]:
+                 vendor: str = "A", align_phase: bool = False) -> list[Sample]:
     phantoms = phantoms or ["default"] * len(seeds)
-    jobs = [(s, str(cache) if cache else None, ph, vendor) for s, ph in zip(seeds, phantoms, strict=True)]
+    jobs = [(s, str(cache) if cache else None, ph, vendor, align_phase) for s, ph in zip(seeds, phantoms, strict=True)]
     if workers <= 1:
         return [_cached_sample(j) for j in jobs]
     with get_context("spawn").Pool(workers) as pool:
@@ -179,20 +181,23 @@ class TrainResult:
 def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int, out_path: Path, workers: int = 2,
                    batch: int = 1, lr: float = 3e-3, base: int = 8, cache: Path | None = None,
                    fp_per_case: float = 0.25, hard_share: float = 0.0, vendor: str = "A",
-                   init: Path | None = None, log=print) -> TrainResult:
+                   init: Path | None = None, align_phase: bool = False, log=print) -> TrainResult:
     """`hard_share` of the training and of the validation studies use the hard phantom (BPH
     nodules, DWI distortion, T2 motion), the rest the default one; all use the `vendor` profile.
     With `init` the network starts from those weights (fine-tuning) and keeps their post-processing
     settings (gland level, lesion floor, measuring level); only the operating threshold is set
-    again on the validation cases."""
+    again on the validation cases. With `align_phase` the ADC and DWI are moved onto the T2 along
+    the diffusion phase direction before the network (registration.phase_alignment), in training
+    and, through the weights' metadata, at inference."""
     started = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train_seeds, val_seeds = split_seeds("train", seed, cases), split_seeds("validation", seed, validation_cases)
     val_phantoms = phantom_mix(validation_cases, hard_share)
     samples = make_samples(train_seeds, workers=workers, cache=cache, phantoms=phantom_mix(cases, hard_share),
-                           vendor=vendor)
-    validation = make_samples(val_seeds, workers=workers, cache=cache, phantoms=val_phantoms, vendor=vendor)
+                           vendor=vendor, align_phase=align_phase)
+    validation = make_samples(val_seeds, workers=workers, cache=cache, phantoms=val_phantoms, vendor=vendor,
+                              align_phase=align_phase)
     log(f"{len(samples)} training and {len(validation)} validation cases ready in "
         f"{time.perf_counter() - started:.0f} s")
     torch.set_num_threads(2)
@@ -231,7 +236,8 @@ def train_prostate(*, seed: int, cases: int, validation_cases: int, epochs: int,
             best, best_state = score, {k: v.detach().clone() for k, v in net.state_dict().items()}
     net.load_state_dict(best_state)
     meta = {"base": base, "seed": seed, "cases": cases, "validation_cases": validation_cases, "epochs": epochs,
-            "history": history, "threshold": 0.5, "hard_share": hard_share, "vendor": vendor}
+            "history": history, "threshold": 0.5, "hard_share": hard_share, "vendor": vendor,
+            "align_phase": align_phase}
     if init is not None:
         meta["fine_tuned_from"] = {"weights": Path(init).name, "seed": init_meta.get("seed"),
                                    "cases": init_meta.get("cases"), "epochs": init_meta.get("epochs")}
