@@ -25,6 +25,9 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from archive.orthanc import get_binary, get_json
 from clinician.services import referrer_link
+from inference.cad.lung_nodule.model import LungNoduleModel
+from inference.cad.mammography.model import MammographyModel
+from inference.cad.prostate.model import ProstateModel
 from inference.models import AnalysisRun
 from inference.synthetic import generate_study
 from tests.support import processes
@@ -176,7 +179,7 @@ def test_ohif_shows_the_models_results_and_a_clinician_sees_only_her_patient(
     page = rosa.open_tab(lambda: rosa.page.click("#open-ohif"))
     ohif_ready(page, thumbnails=2, first_visit=True)
     page.get_by_text("AI lung_nodule").first.dblclick()
-    nodules = wait_for(page, SR_DISPLAY_SET, "AI lung_nodule 1.1")
+    nodules = wait_for(page, SR_DISPLAY_SET, f"AI lung_nodule {LungNoduleModel.version}")
     assert nodules[0]["id"] == "Nodule 1" and any(lab.startswith("Long axis") for lab in nodules[0]["labels"])
     repaint_once_marks_are_placed(page)
     marks = wait_for(page, DRAWN_MARKS)
@@ -190,7 +193,7 @@ def test_ohif_shows_the_models_results_and_a_clinician_sees_only_her_patient(
     page = rosa.open_tab(lambda: row.locator("a.ohif-link").click())
     ohif_ready(page, thumbnails=5, first_visit=False)
     page.get_by_text("AI mammography").first.dblclick()
-    lesions = wait_for(page, SR_DISPLAY_SET, "AI mammography 1.0")
+    lesions = wait_for(page, SR_DISPLAY_SET, f"AI mammography {MammographyModel.version}")
     marks_listed = [m for m in lesions if m["id"].startswith("Lesion 1")]
     # One measurement per view (not merged into one), each placed by OHIF on its own view's image.
     views = {v["view"]: v for f in AnalysisRun.objects.get(study=mg, model_name="mammography").result["findings"]
@@ -211,10 +214,10 @@ def test_ohif_shows_the_models_results_and_a_clinician_sees_only_her_patient(
     page = rosa.watch(rosa.context.new_page())
     page.goto(f"{web_server.url}/ohif/studies/{mr.pk}/")
     ohif_ready(page, thumbnails=5, first_visit=False)
-    page.get_by_text("AI prostate 1.0", exact=True).first.dblclick()
-    zones = wait_for(page, SR_DISPLAY_SET, "AI prostate 1.0")
+    page.get_by_text(f"AI prostate {ProstateModel.version}", exact=True).first.dblclick()
+    zones = wait_for(page, SR_DISPLAY_SET, f"AI prostate {ProstateModel.version}")
     assert {"Peripheral zone", "Transition zone"} <= {m["id"] for m in zones}
-    page.get_by_text("AI prostate 1.0 SEG").first.dblclick()
+    page.get_by_text(f"AI prostate {ProstateModel.version} SEG").first.dblclick()
     page.get_by_role("button", name="Yes").click()
     segments = wait_for(page, SEGMENTS)
     assert segments[:2] == ["Peripheral zone", "Transition zone"] and segments[2].startswith("Lesion 1")

@@ -180,7 +180,7 @@ def prostate_envelope_check(headers: dict[str, tuple[Dataset, int]], choice) -> 
 
 class ProstateModel:
     name = "prostate"
-    version = "1.0"
+    version = "1.1"  # 1.1: diffusion aligned to T2, trained on the half-hard mix (MODEL_CARD)
 
     def __init__(self, weights: Path | str | None = None) -> None:
         self.weights = Path(weights or DEFAULT_WEIGHTS)
