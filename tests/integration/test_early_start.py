@@ -107,9 +107,9 @@ def test_a_study_whose_headers_count_its_images_is_analysed_before_it_is_stable(
 
 
 @pytest.mark.parametrize("case, announce", [
-    ("without-counts", lambda study: study),  # no ImagesInAcquisition: nothing to complete early
-    ("count-too-high", lambda study: counted(study, count=9)),  # 4 came, 9 announced: never complete by count
-])
+    (2, lambda study: study),  # no ImagesInAcquisition: nothing to complete early
+    (3, lambda study: counted(study, count=9)),  # 4 came, 9 announced: never complete by its count
+], ids=["without-counts", "count-too-high"])
 def test_a_study_not_complete_by_its_counts_waits_for_orthanc_to_call_it_stable(slow_orthanc, worker, case,
                                                                                  announce):
     study = announce(tiny_ct_study(accession=f"ACC-EARLY-{case}", patient_id=f"PID-EARLY-{case}"))
