@@ -41,6 +41,8 @@ def test_a_study_still_arriving_gets_no_negative_draft(radiologist):
     assert draft["lungrads_category"] == "" and draft["lungrads_suggested"] == ""
     assert draft["impression"] == "" and draft["recommendation"] == ""
     assert "No pulmonary nodule" not in draft["findings_text"]
+    # Without a reader (a script, the archive) the draft knows it too.
+    assert report_prefill(study)["notes"] == [ARRIVING] and report_prefill(study)["lungrads_category"] == ""
 
 
 def test_signing_a_study_still_arriving_needs_an_override_reason_and_is_audited(api_as, radiologist):
