@@ -16,7 +16,13 @@ it draws the same random numbers, so a scan differs between profiles only by its
 anatomy, nodules and granulomas are unchanged): both major (oblique) fissures as thin lines, one to
 three perifissural nodules (lentiform solid nodules 3-9 mm flattened against a fissure: intrapulmonary
 lymph nodes, benign; Lung-RADS v2022 category 2 however large, so a mark on one is a false positive)
-and centrilobular emphysema (an upper-lobe-predominant scatter of -990 HU lucencies, 2-10 mm).
+and centrilobular emphysema (an upper-lobe-predominant scatter of -990 HU lucencies, 2-10 mm); then,
+from a third stream (so those stay as they were), two to four vessel bifurcations at nodule scale
+(branch points of the vascular tree whose junction is a 4-8 mm blob; benign mimics in the truth) and
+breathing motion: below the hilum each slice shows the lungs displaced craniocaudally as they were when
+the table passed (3-8 mm, one breath per 25-60 mm of table travel), so tissue is duplicated or missing
+across slices; it spares the truth's nodules and mimics (within 3 mm, fading over 8 mm), which keep their
+place and size.
 """
 
 from __future__ import annotations
