@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import time
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -91,8 +90,7 @@ class WorklistApi(APIView):
                 digest = hashlib.blake2b(repr((count, request.get_full_path())).encode(), digest_size=16)
                 digest.update((keys_text or "").encode())
                 page = Page(etag='"' + digest.hexdigest() + '"', count=count, keys_text=keys_text,
-                            shown=max(0, min(paginator.limit, count - paginator.offset)) if keys_text else 0,
-                            built=time.monotonic())
+                            shown=max(0, min(paginator.limit, count - paginator.offset)) if keys_text else 0)
                 if version is not None:
                     page_put((version, *page_key), page)
         paginator.count, etag = page.count, page.etag

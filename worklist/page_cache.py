@@ -27,13 +27,13 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 from django.db import transaction
+
+from worklist.bounded_cache import BoundedCache
 
 logger = logging.getLogger(__name__)
 
@@ -94,33 +94,18 @@ class Page:
     count: int
     shown: int  # rows on the page
     keys_text: str | None  # the page's row keys (worklist.selectors.worklist_page_keys)
-    built: float  # time.monotonic()
 
 
-_pages: OrderedDict[tuple, Page] = OrderedDict()
-_lock = threading.Lock()
+_pages: BoundedCache[Page] = BoundedCache(PAGES, max_age=PAGE_MAX_AGE)
 
 
 def page_get(key: tuple) -> Page | None:
-    with _lock:
-        page = _pages.get(key)
-        if page is None:
-            return None
-        if time.monotonic() - page.built > PAGE_MAX_AGE:
-            del _pages[key]
-            return None
-        _pages.move_to_end(key)
-        return page
+    return _pages.get(key)
 
 
 def page_put(key: tuple, page: Page) -> None:
-    with _lock:
-        _pages[key] = page
-        _pages.move_to_end(key)
-        while len(_pages) > PAGES:
-            _pages.popitem(last=False)
+    _pages.put(key, page)
 
 
 def page_cache_clear() -> None:
-    with _lock:
-        _pages.clear()
+    _pages.clear()

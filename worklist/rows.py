@@ -11,18 +11,17 @@ that are not in the row (analysis_attempts, analysed_generation, status_changed_
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from rest_framework.utils.encoders import JSONEncoder
+
+from worklist.bounded_cache import BoundedCache
 
 RowKey = tuple[int, int, str | None]
 
 # ~600 bytes a row: 20,000 rows are ~12 MB per web process, a hundred first pages.
 ROW_CACHE_SIZE = 20_000
-_rows: OrderedDict[RowKey, bytes] = OrderedDict()
-_lock = threading.Lock()
+_rows: BoundedCache[bytes] = BoundedCache(ROW_CACHE_SIZE)
 
 
 def study_row_key(study) -> RowKey:
@@ -34,16 +33,14 @@ def study_row_key(study) -> RowKey:
 def study_row_json(study) -> bytes:
     """The row of ``study`` (claimed_by selected) as compact JSON, from the cache when unchanged."""
     key = study_row_key(study)
-    with _lock:
-        row = _rows.get(key)
-        if row is not None:
-            _rows.move_to_end(key)
-            return row
+    row = _rows.get(key)
+    if row is not None:
+        return row
     from worklist.serializers import StudySerializer
 
     row = json.dumps(StudySerializer(study).data, cls=JSONEncoder, ensure_ascii=False,
                      separators=(",", ":")).encode()
-    _remember(key, row)
+    _rows.put(key, row)
     return row
 
 
@@ -57,13 +54,7 @@ def study_rows_json(keys: Iterable[RowKey]) -> list[bytes]:
     from worklist.models import Study
 
     keys = list(keys)
-    rows: dict[int, bytes] = {}
-    with _lock:
-        for key in keys:
-            row = _rows.get(key)
-            if row is not None:
-                _rows.move_to_end(key)
-                rows[key[0]] = row
+    rows: dict[int, bytes] = {key[0]: row for key, row in _rows.get_many(keys).items()}
     missing = [key[0] for key in keys if key[0] not in rows]
     if missing:
         for study in Study.objects.select_related("claimed_by").filter(pk__in=missing):
@@ -77,34 +68,17 @@ def study_rows_json(keys: Iterable[RowKey]) -> list[bytes]:
 # unchanged is sent as it was built, without looking at its rows; a changed study changes its row
 # key, so its page has a new ETag and is built afresh. ~100 kB a page of 200 rows.
 PAGE_CACHE_SIZE = 64
-_pages: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_pages: BoundedCache[bytes] = BoundedCache(PAGE_CACHE_SIZE)
 
 
 def page_cached(key: tuple[str, str]) -> bytes | None:
-    with _lock:
-        body = _pages.get(key)
-        if body is not None:
-            _pages.move_to_end(key)
-        return body
+    return _pages.get(key)
 
 
 def page_remember(key: tuple[str, str], body: bytes) -> None:
-    with _lock:
-        _pages[key] = body
-        _pages.move_to_end(key)
-        while len(_pages) > PAGE_CACHE_SIZE:
-            _pages.popitem(last=False)
+    _pages.put(key, body)
 
 
 def row_cache_clear() -> None:
-    with _lock:
-        _rows.clear()
-        _pages.clear()
-
-
-def _remember(key: RowKey, row: bytes) -> None:
-    with _lock:
-        _rows[key] = row
-        _rows.move_to_end(key)
-        while len(_rows) > ROW_CACHE_SIZE:
-            _rows.popitem(last=False)
+    _rows.clear()
+    _pages.clear()

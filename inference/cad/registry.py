@@ -32,6 +32,24 @@ def registered_models() -> tuple[CadModel, ...]:
     return built_in + external
 
 
+def models_warm() -> None:
+    """Build every model and load its weights now (a worker's start), never failing the worker:
+    a model that cannot load fails on its first study instead, where the failure is shown."""
+    try:
+        models = registered_models()
+    except Exception:  # noqa: BLE001 - the first study reports it
+        logger.exception("the CAD models could not be built ahead of the first study")
+        return
+    for model in models:
+        network = getattr(model, "network", None)  # built-in models load their weights lazily
+        if callable(network):
+            try:
+                network()
+            except Exception:  # noqa: BLE001
+                logger.exception("model %s could not load its weights ahead of the first study", model.name)
+    logger.info("CAD models ready: %s", ", ".join(f"{m.name} {m.version}" for m in models))
+
+
 def models_for_study(study: StudyInfo) -> tuple[list[CadModel], list[str]]:
     """The models that read this study, and why any model could not tell ("name: reason").
 

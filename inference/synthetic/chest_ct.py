@@ -16,7 +16,13 @@ it draws the same random numbers, so a scan differs between profiles only by its
 anatomy, nodules and granulomas are unchanged): both major (oblique) fissures as thin lines, one to
 three perifissural nodules (lentiform solid nodules 3-9 mm flattened against a fissure: intrapulmonary
 lymph nodes, benign; Lung-RADS v2022 category 2 however large, so a mark on one is a false positive)
-and centrilobular emphysema (an upper-lobe-predominant scatter of -990 HU lucencies, 2-10 mm).
+and centrilobular emphysema (an upper-lobe-predominant scatter of -990 HU lucencies, 2-10 mm); then,
+from a third stream (so those stay as they were), two to four vessel bifurcations at nodule scale
+(branch points of the vascular tree whose junction is a 4-8 mm blob; benign mimics in the truth) and
+breathing motion: below the hilum each slice shows the lungs displaced craniocaudally as they were when
+the table passed (3-8 mm, one breath per 25-60 mm of table travel), so tissue is duplicated or missing
+across slices; it spares the truth's nodules and mimics (within 3 mm, fading over 8 mm), which keep their
+place and size.
 """
 
 from __future__ import annotations
@@ -665,6 +671,92 @@ def make_emphysema(rng: np.random.Generator, an: Anatomy, grid: Grid) -> list[di
     return out
 
 
+def make_bifurcations(rng: np.random.Generator, an: Anatomy, grid: Grid, vessels: list[Segment],
+                      taken: list[tuple[np.ndarray, float]]) -> list[dict]:
+    """Two to four vessel bifurcations at nodule scale: branch points of the vascular tree (a parent
+    1.2-3 mm in radius ending where two children start, a Y) whose junction is a blob 4-8 mm across,
+    the classic false positive of nodule CAD. Benign (Lung-RADS: not a nodule)."""
+    z_first, z_last = grid.position(0)[2], grid.position(grid.shape[0] - 1)[2]
+    z_lo, z_hi = min(z_first, z_last), max(z_first, z_last)
+    starts: dict[tuple[float, float, float], int] = {}
+    for p0, _p1, _r0, _r1 in vessels:
+        key = tuple(np.round(p0, 3))
+        starts[key] = starts.get(key, 0) + 1
+    forks = [(p0, p1, r1) for p0, p1, _r0, r1 in vessels
+             if 1.2 <= r1 <= 3.0 and starts.get(tuple(np.round(p1, 3)), 0) >= 2]
+    out: list[dict] = []
+    want = int(rng.integers(2, 5))
+    for index in rng.permutation(len(forks)):
+        if len(out) == want:
+            break
+        p0, p1, r1 = forks[int(index)]
+        diameter = float(np.clip(2 * r1 * rng.uniform(1.3, 1.8), 4.0, 8.0))
+        a = diameter / 2
+        center = np.asarray(p1, dtype=float)
+        if not (z_lo + a + 1 < center[2] < z_hi - a - 1) or not in_lung(an, _surface_points(center, a + 1.0)).all():
+            continue
+        if any(np.linalg.norm(center - c) < a + r + 6 for c, r in taken):
+            continue
+        taken.append((center, a))
+        along = _unit(np.asarray(p1, dtype=float) - np.asarray(p0, dtype=float))
+        side = _unit(_cross(along, np.array([0.0, 0.0, 1.0]) if abs(along[2]) < 0.9 else np.array([1.0, 0.0, 0.0])))
+        rotation = np.stack([along, side, _cross(along, side)], axis=1)
+        out.append({"type": "vessel_bifurcation", "benign": True, "center_mm": [round(float(v), 2) for v in center],
+                    "diameter_mm": round(diameter, 2), "parent_radius_mm": round(float(r1), 2),
+                    "short_axis_mm": round(diameter * float(rng.uniform(0.75, 0.95)), 2),
+                    "rotation": [[round(float(v), 5) for v in row] for row in rotation]})
+    return out
+
+
+def make_motion(rng: np.random.Generator, an: Anatomy) -> dict:
+    """Breathing during the helical acquisition: the lower lungs and the diaphragm move craniocaudally,
+    sinusoidally with the table position (amplitude 3-8 mm, one breath per 25-60 mm of table travel)."""
+    return {"model": "craniocaudal displacement of the lower lungs by slice position (helical breathing)",
+            "amplitude_mm": round(float(rng.uniform(3.0, 8.0)), 2),
+            "cycle_mm": round(float(rng.uniform(25.0, 60.0)), 2),
+            "phase_rad": round(float(rng.uniform(0, 2 * np.pi)), 4),
+            "z_top_mm": round(float(an.z_hilum), 2), "z_full_mm": round(float(an.z_base + 0.5 * max(an.dome_h)), 2)}
+
+
+def apply_motion(vol: np.ndarray, grid: Grid, an: Anatomy, motion: dict, keep: list[tuple[np.ndarray, float]]) -> None:
+    """Each slice below the hilum shows the lungs as they were displaced when the table passed it:
+    resampled along z from the still volume by d(z) = A sin(2 pi z / cycle + phase) x w(z), w rising
+    from 0 at the hilum to 1 at the diaphragm. As the displacement changes from slice to slice, tissue is
+    duplicated on some slices and missing from others (vessels break up, the diaphragm edge repeats).
+    Inside the thoracic cavity only (chest wall, spine and table stay), and not within 3 mm of a finding
+    in `keep` (fading to full over 8 mm more), so the truth's nodules and mimics keep their place and size."""
+    from scipy import ndimage
+
+    nz, ny, nx = grid.shape
+    dy, dx = grid.spacing
+    step = float(grid.slice_step[2])
+    x = (grid.origin[0] + np.arange(nx, dtype=np.float32) * dx)[None, :]
+    y = (grid.origin[1] + np.arange(ny, dtype=np.float32) * dy)[:, None]
+    inplane = ndimage.gaussian_filter(_static_allowed(an, x, y).astype(np.float32), 3.0 / dx)
+    still = vol.copy()
+    z_top, z_full = motion["z_top_mm"], motion["z_full_mm"]
+    for k in range(nz):
+        z = grid.position(k)[2]
+        w = float(np.clip((z_top - z) / max(z_top - z_full, 1.0), 0.0, 1.0))
+        if w == 0.0:
+            continue
+        shift = motion["amplitude_mm"] * np.sin(2 * np.pi * z / motion["cycle_mm"] + motion["phase_rad"]) * w
+        field = inplane * np.float32(shift)
+        for center, radius in keep:
+            if abs(z - center[2]) >= radius + 11.0:
+                continue
+            dist = np.sqrt((x - np.float32(center[0])) ** 2 + (y - np.float32(center[1])) ** 2
+                           + np.float32(z - center[2]) ** 2)
+            field *= np.clip((dist - np.float32(radius + 3.0)) / 8.0, 0.0, 1.0)
+        source = np.clip(k + field / np.float32(step), 0, nz - 1)  # z + shift, as a slice index
+        k0 = np.floor(source).astype(np.intp)
+        k1 = np.minimum(k0 + 1, nz - 1)
+        frac = source - k0
+        rows, cols = np.indices((ny, nx), sparse=True)
+        mixed = still[k0, rows, cols] * (1 - frac) + still[k1, rows, cols] * frac
+        vol[k] = np.rint(mixed).astype(vol.dtype)
+
+
 def paint_hard(vol: np.ndarray, grid: Grid, an: Anatomy, perifissural: list[dict], emphysema: list[dict]) -> None:
     paint_fissures(vol, grid, an)
     for e in emphysema:
@@ -773,12 +865,25 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         paint_ellipsoid(vol, grid, np.array(g["center_mm"]), np.array([r, r, r]), np.eye(3), g["hu"], mode="max",
                         allowed=lambda old: old < 150)
     emphysema: list[dict] = []
+    motion: dict | None = None
     if phantom == "hard":
         hard = np.random.default_rng([seed, 7_000_002])
         perifissural = make_perifissural(hard, an, grid, taken)
         emphysema = make_emphysema(hard, an, grid)
         paint_hard(vol, grid, an, perifissural, emphysema)
-        mimics = mimics + perifissural
+        # Bifurcations and motion from a third stream: the hard phantom's fissures, perifissural
+        # nodules and emphysema above are drawn as they were before these existed.
+        extra = np.random.default_rng([seed, 7_000_003])
+        bifurcations = make_bifurcations(extra, an, grid, vessels, taken)
+        for b in bifurcations:
+            semi = np.array([b["diameter_mm"], b["short_axis_mm"], b["short_axis_mm"]]) / 2
+            paint_ellipsoid(vol, grid, np.array(b["center_mm"]), semi, np.array(b["rotation"]), HU_BLOOD,
+                            mode="max", allowed=lambda old: old < 150)
+        mimics = mimics + perifissural + bifurcations
+        motion = make_motion(extra, an)
+        keep = [(np.array(n["center_mm"]), n["long_axis_mm"] / 2) for n in nodules]
+        keep += [(np.array(m["center_mm"]), m["diameter_mm"] / 2) for m in mimics]
+        apply_motion(vol, grid, an, motion, keep)
 
     ctdi = float(rng.uniform(*proto["ctdi"])) * profile["dose_factor"]
     kvp = float(rng.integers(proto["kvp"][0] // 10, proto["kvp"][1] // 10 + 1) * 10)
@@ -855,5 +960,6 @@ def generate_chest_ct(seed: int, *, matrix: int = 512, slices: int | None = None
         "lesions": nodules,
         "benign_mimics": mimics,
         "emphysema": {"lucencies": len(emphysema), "regions": emphysema} if phantom == "hard" else None,
+        "motion": motion,
     }
     return datasets, truth, study_uid

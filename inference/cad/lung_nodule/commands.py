@@ -65,8 +65,9 @@ def add_evaluate_arguments(parser) -> None:
     parser.add_argument("--vendor", default="A", choices=["A", "B"],
                         help="acquisition profile of the scans (A: the training profile; B: low dose, sharp kernel)")
     parser.add_argument("--phantom", default="default", choices=["default", "hard"],
-                        help="hard: fissures, benign perifissural nodules and emphysema in every scan; marks on "
-                             "the benign nodules are false positives and reported per kind")
+                        help="hard: fissures, benign perifissural nodules, vessel bifurcations at nodule scale, "
+                             "emphysema and breathing motion in every scan; marks on the benign mimics are "
+                             "false positives and reported per kind")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument("--split", default="test", choices=["test", "validation"],

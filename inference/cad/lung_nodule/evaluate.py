@@ -232,7 +232,8 @@ def category_agreement(rows: list[dict]) -> tuple[float, float]:
     return overall, among
 
 
-MIMIC_LABELS = {"calcified_granuloma": "calcified granulomas", "perifissural_nodule": "perifissural nodules"}
+MIMIC_LABELS = {"calcified_granuloma": "calcified granulomas", "perifissural_nodule": "perifissural nodules",
+                "vessel_bifurcation": "vessel bifurcations"}
 
 
 def mimic_lines(results: list[ScanResult], threshold: float) -> list[str]:
