@@ -100,6 +100,8 @@ class ClinicianStudySerializer(serializers.Serializer):
     urgency_name = serializers.CharField()
     reported_at = serializers.DateTimeField(allow_null=True)
     ai_headline = serializers.CharField(help_text="Empty until a report is signed (unless the setting shows it)")
+    ai_partial_note = serializers.CharField(
+        help_text="With the AI headline: why it may rest on part of the study (images still arriving), else empty")
     report = ClinicianReportSerializer(allow_null=True)
     versions = ClinicianVersionSerializer(many=True)
     critical_results = ClinicianCriticalResultSerializer(many=True)

@@ -185,6 +185,8 @@ def clinician_study_view(study: Study, *, now: datetime | None = None) -> dict:
         # AI output is the radiologist's input, not a result: shown only once a report is signed,
         # unless the department chose otherwise.
         "ai_headline": study.ai_headline if (signed or show_ai_before_signing()) else "",
+        # With the headline, say when it may rest on part of the study (images still arriving).
+        "ai_partial_note": study.images_arriving_note if (signed or show_ai_before_signing()) else "",
         "report": None if latest is None else {
             "number": latest.number,
             "text": latest.text,

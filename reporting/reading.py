@@ -273,7 +273,7 @@ def read_context(study: Study, user=None) -> ReadContext:
     asked about; the reading page and the signing guard always pass the reader."""
     ctx = reporting_services.read_context(study, user, study_findings(study)) if user else ReadContext(
         findings=study_findings(study), ai_note=reporting_services.ai_note(study),
-        ai_results=reporting_services.ai_results(study))
+        arriving_note=reporting_services.arriving_note(study), ai_results=reporting_services.ai_results(study))
     return ctx
 
 

@@ -33,6 +33,11 @@ def ai_note(study: Study) -> str:
     return ""
 
 
+def arriving_note(study: Study) -> str:
+    """Plain words while the study was analysed before Orthanc called it complete; "" otherwise."""
+    return study.images_arriving_note
+
+
 def images_note(study: Study, user) -> str:
     """"" when the reader's viewer has shown the images; otherwise why not, in plain words."""
     views = list(ImageView.objects.filter(study=study, user=user).select_related("series"))
@@ -56,7 +61,7 @@ def ai_results(study: Study) -> dict:
 
 def read_context(study: Study, user, findings: list) -> ReadContext:
     return ReadContext(findings=findings, ai_note=ai_note(study), images_note=images_note(study, user),
-                       ai_results=ai_results(study))
+                       arriving_note=arriving_note(study), ai_results=ai_results(study))
 
 
 def image_view_record(*, study: Study, user, series_id: int, shown: bool, error: str = "") -> ImageView:
@@ -138,6 +143,8 @@ def sign_problems(fields: dict, ctx: ReadContext, rtype=None) -> list[str]:
         problems.append(f"{ctx.unreviewed_note[:-1]}: accept or reject every AI finding before signing.")
     if ctx.images_note:
         problems.append(f"{ctx.images_note} Reports are signed on images the reader has seen.")
+    if ctx.arriving_note:
+        problems.append(f"{ctx.arriving_note} Reports are signed on the complete study.")
     problems += rtype.contradictions(fields)
     return problems
 

@@ -181,8 +181,10 @@ def parse_study_metadata(study: dict, series: list[dict], tags: dict, reception:
     )
 
 
-def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
-    """Create or update the study and its series; True when its images are new or changed."""
+def _save_study(meta: StudyMetadata, *, early: bool = False) -> tuple[Study, bool]:
+    """Create or update the study and its series; True when its images are new or changed.
+
+    ``early``: ingested before Orthanc called it stable, so its images may still be arriving."""
     from worklist.services import study_prioritise, study_publish_on_commit
 
     fields = {
@@ -210,6 +212,9 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
         study.study_instance_uid = meta.study_instance_uid
         study.series_count = len([s for s in meta.series if s.modality not in NON_IMAGE_MODALITIES])
         study.instance_count = meta.image_instance_count
+        # Only while it is still pending: an early pass that read the archive before a concurrent
+        # StableStudy ingest (which deletes the pending row) must not set the flag again for good.
+        study.images_arriving = early and PendingStudy.objects.filter(orthanc_id=meta.orthanc_id).exists()
         study_prioritise(study)
         study.save()
         clash = None
@@ -240,8 +245,11 @@ def _save_study(meta: StudyMetadata) -> tuple[Study, bool]:
     return study, images_changed
 
 
-def study_ingest(orthanc_study_id: str) -> Study | None:
-    """Read one study from the archive and save it; None if the archive no longer has it."""
+def study_ingest(orthanc_study_id: str, *, early: bool = False) -> Study | None:
+    """Read one study from the archive and save it; None if the archive no longer has it.
+
+    ``early``: before Orthanc calls it stable (complete by its header counts); the study is marked
+    as possibly still arriving until an ingest without ``early`` (StableStudy) clears the mark."""
     try:
         documents = orthanc.study_documents(orthanc_study_id, results_modalities=NON_IMAGE_MODALITIES)
     except orthanc.OrthancNotFound:
@@ -249,10 +257,10 @@ def study_ingest(orthanc_study_id: str) -> Study | None:
         return None
     meta = parse_study_metadata(*documents)
     try:
-        study, images_changed = _save_study(meta)
+        study, images_changed = _save_study(meta, early=early)
     except IntegrityError:
         # Another ingester saved the same study at the same moment: update it instead.
-        study, images_changed = _save_study(meta)
+        study, images_changed = _save_study(meta, early=early)
     logger.info(
         "ingested study %s (%s, %d images%s)",
         study.pk,
@@ -293,8 +301,11 @@ def orthanc_changes_follow(*, page_size: int = 200, max_pages: int = 50) -> int:
             elif kind == "NewSeries":
                 _prefetch_request(change["ID"])
             elif kind == "StableStudy":
-                study_ingest(change["ID"])
+                # The pending row goes first, so that an early ingest racing this one (two followers
+                # when the lock is lost) cannot mark the study as still arriving after this ingest.
+                # Should the ingest fail, the cursor stays before this change and it is read again.
                 PendingStudy.objects.filter(orthanc_id=change["ID"]).delete()
+                study_ingest(change["ID"])
                 ingested += 1
                 _cursor_advance(change["Seq"])
             seq = change["Seq"]
@@ -330,7 +341,7 @@ def complete_studies_ingest(*, limit: int = PENDING_CHECKS_PER_PASS) -> int:
             continue
         logger.info("study %s complete by its header counts (%d images): ingested before it is stable",
                     pending.orthanc_id, total)
-        study_ingest(pending.orthanc_id)
+        study_ingest(pending.orthanc_id, early=True)
         PendingStudy.objects.filter(pk=pending.pk).update(early_images=total)
         ingested += 1
     return ingested

@@ -107,6 +107,10 @@ class Study(models.Model):
     analysis_attempts = models.PositiveSmallIntegerField(default=0)
     ai_headline = models.CharField(max_length=300, blank=True)
     ai_suspicion = models.FloatField(null=True, blank=True)
+    # Ingested (and analysed) as soon as its header counts were met, before Orthanc called it stable
+    # (worklist.ingest.complete_studies_ingest): images may still come, so the AI result may rest on
+    # part of the study. Cleared by the StableStudy ingest (or pending_studies_settle's).
+    images_arriving = models.BooleanField(default=False)
 
     urgency_code = models.CharField(max_length=32, blank=True)
     urgency_name = models.CharField(max_length=64, blank=True)
@@ -163,6 +167,17 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return f"Study {self.pk} {self.modality} {self.accession_number}"
+
+    @property
+    def images_arriving_note(self) -> str:
+        """The reader's words while the study may still be receiving images; "" once it is complete.
+
+        The one wording for the worklist row, the reading page's banner, the draft and the signing guard."""
+        if not self.images_arriving:
+            return ""
+        count = self.instance_count
+        return (f"Images may still be arriving: the AI has read {count} image{'' if count == 1 else 's'} so far; "
+                "the result can change when the study is complete.")
 
     @property
     def title(self) -> str:

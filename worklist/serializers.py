@@ -32,7 +32,7 @@ class StudySerializer(serializers.ModelSerializer):
             "patient_id", "patient_name", "patient_birth_date", "patient_sex", "patient_age",
             "modality", "modalities", "body_part", "study_description", "referring_physician",
             "requested_priority", "patient_location", "study_datetime", "arrived_at",
-            "series_count", "instance_count",
+            "series_count", "instance_count", "images_arriving", "images_arriving_note",
             "status", "status_reason", "ai_headline", "ai_suspicion",
             "urgency_code", "urgency_name", "urgency_rank", "due_at", "order_tier", "order_at", "priority_reason",
             "escalation", "reading_queue", "reading_state", "claimed_by", "claimed_at", "updated_at",

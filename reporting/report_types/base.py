@@ -73,6 +73,7 @@ class ReadContext:
     findings: list  # reporting.reading.FindingView, AI and reader-added
     ai_note: str = ""  # "AI analysis failed: …; read without AI", "" when the AI result is in
     images_note: str = ""  # "" when the reader has seen the images
+    arriving_note: str = ""  # "" unless the study may still be receiving images (Study.images_arriving)
     screening: bool = False
     ai_results: dict = field(default_factory=dict)  # model name -> finished result
 
@@ -94,7 +95,7 @@ class ReadContext:
     @property
     def notes(self) -> list[str]:
         """Why the draft cannot state a normal result yet, in plain words."""
-        return [n for n in (self.unreviewed_note, self.ai_note, self.images_note) if n]
+        return [n for n in (self.unreviewed_note, self.arriving_note, self.ai_note, self.images_note) if n]
 
     @property
     def complete(self) -> bool:

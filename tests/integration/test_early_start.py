@@ -99,30 +99,26 @@ def test_a_study_whose_headers_count_its_images_is_analysed_before_it_is_stable(
 
     assert analysed.orthanc_id not in stable_studies(slow_orthanc), "it waited for StableStudy"
     assert analysed.status == "no_ai" and analysed.instance_count == 4
-    # Orthanc's own word still comes, and changes nothing: analysed once.
+    assert analysed.images_arriving, "analysed before it was stable, yet not marked as possibly still arriving"
+    # Orthanc's own word still comes, and changes nothing but the mark: analysed once.
     wait_until(lambda: pending_gone(analysed.orthanc_id), timeout=STABLE_AGE + 40, what="StableStudy read")
-    assert Study.objects.get(pk=analysed.pk).analysed_generation == 1
+    settled = first_seen(study[0].StudyInstanceUID, condition=lambda s: not s.images_arriving)
+    assert settled.analysed_generation == 1
 
 
-def test_a_study_without_counts_waits_for_orthanc_to_call_it_stable(slow_orthanc, worker):
-    study = tiny_ct_study(accession="ACC-EARLY-2", patient_id="PID-EARLY-2")
-    assert "ImagesInAcquisition" not in study[0]
+@pytest.mark.parametrize("case, announce", [
+    (2, lambda study: study),  # no ImagesInAcquisition: nothing to complete early
+    (3, lambda study: counted(study, count=9)),  # 4 came, 9 announced: never complete by its count
+], ids=["without-counts", "count-too-high"])
+def test_a_study_not_complete_by_its_counts_waits_for_orthanc_to_call_it_stable(slow_orthanc, worker, case,
+                                                                                 announce):
+    study = announce(tiny_ct_study(accession=f"ACC-EARLY-{case}", patient_id=f"PID-EARLY-{case}"))
     send(slow_orthanc, study)
 
     ingested = first_seen(study[0].StudyInstanceUID, timeout=STABLE_AGE + 40)
 
     assert ingested.orthanc_id in stable_studies(slow_orthanc), "ingested before Orthanc called it stable"
-    done = first_seen(study[0].StudyInstanceUID, condition=lambda s: s.analysed_generation >= 1)
-    assert done.status == "no_ai" and done.instance_count == 4
-
-
-def test_a_count_higher_than_what_came_still_reaches_the_worklist_through_stable_study(slow_orthanc, worker):
-    study = counted(tiny_ct_study(accession="ACC-EARLY-3", patient_id="PID-EARLY-3"), count=9)
-    send(slow_orthanc, study)
-
-    ingested = first_seen(study[0].StudyInstanceUID, timeout=STABLE_AGE + 40)
-
-    assert ingested.orthanc_id in stable_studies(slow_orthanc), "ingested before Orthanc called it stable"
+    assert not ingested.images_arriving
     done = first_seen(study[0].StudyInstanceUID, condition=lambda s: s.analysed_generation >= 1)
     assert done.status == "no_ai" and done.instance_count == 4
 
@@ -132,11 +128,12 @@ def test_an_image_after_the_early_analysis_has_the_study_analysed_again(slow_ort
     send(slow_orthanc, study[:4])
     early = first_seen(study[0].StudyInstanceUID, condition=lambda s: s.analysed_generation >= 1)
     assert early.orthanc_id not in stable_studies(slow_orthanc)
-    assert early.instance_count == 4
+    assert early.instance_count == 4 and early.images_arriving
 
     send(slow_orthanc, study[4:])  # the late image: the count said 4
 
     again = first_seen(study[0].StudyInstanceUID, condition=lambda s: s.analysed_generation >= 2,
                        timeout=STABLE_AGE + 40)
     assert again.instance_count == 5 and again.analysis_generation == 2
+    assert not again.images_arriving  # re-read at StableStudy: the study is complete now
     assert again.status == "no_ai"

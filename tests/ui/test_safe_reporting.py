@@ -9,8 +9,10 @@ database (the AI failing on such input is tested in tests/bad_input).
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django import db
 from django.conf import settings
 from playwright.sync_api import expect
 
@@ -23,7 +25,7 @@ from tests.support import processes
 from tests.support.dicom import c_store
 from tests.ui.conftest import screenshot
 from worklist.ingest import study_ingest
-from worklist.models import AuditEvent, Study
+from worklist.models import AuditEvent, PendingStudy, Study
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -179,3 +181,49 @@ def test_a_diagnostic_chest_ct_gets_the_fleischner_template(orthanc, web_server,
     reader.locator("#report-type").select_option("lungrads")
     expect(reader.locator("#report-type-reason")).to_contain_text("chosen by the reader")
     expect(reader.locator("#lungrads-field")).to_be_visible()
+
+
+def test_a_study_analysed_before_all_its_images_came_says_so_until_it_is_complete(orthanc, web_server, login,
+                                                                                    radiologist):
+    chest = generate_study("chest_ct", seed=7, matrix=64, slices=30, n_nodules=0, protocol="diagnostic",
+                           priority="STAT", patient_location="EMERGENCY DEPARTMENT")
+    store(chest.datasets)
+    orthanc_id = ingested(chest.study_instance_uid).orthanc_id
+    # As the follower's early pass does (worklist.ingest.complete_studies_ingest): still pending.
+    PendingStudy.objects.create(orthanc_id=orthanc_id)
+    study = study_ingest(orthanc_id, early=True)
+    Study.objects.filter(pk=study.pk).update(status="analysed")
+    sentence = ("Images may still be arriving: the AI has read 30 images so far; "
+                "the result can change when the study is complete.")
+    reader = login(radiologist)
+    reader.goto(f"{web_server.url}/")
+    tag = reader.locator(f'tr[data-study-id="{study.pk}"] .arriving-tag')
+    expect(tag).to_have_text("images may still be arriving")
+    expect(tag).to_have_attribute("title", sentence)
+    reader.goto(f"{web_server.url}/studies/{study.pk}/")
+    banner = reader.locator("#arriving-banner")
+    expect(banner).to_have_text(sentence)
+    notes = reader.locator("#report-notes")
+    expect(notes).to_contain_text(sentence)
+    # Once the images are seen, a complete study would get "Fleischner 2017: no pulmonary nodule." here.
+    expect(notes).not_to_contain_text("The images have not been viewed yet.", timeout=30_000)
+    expect(notes).to_contain_text(sentence)
+    expect(reader.locator("#report-form textarea[name=impression]")).to_have_value("")
+
+    # StableStudy's ingest clears the mark; the websocket push takes the banner away. It runs in a
+    # thread of its own, as in the follower: Playwright's event loop owns this one, where the
+    # publisher's async_to_sync cannot run.
+    PendingStudy.objects.filter(orthanc_id=orthanc_id).delete()
+
+    def stable_study_ingest():
+        try:
+            study_ingest(orthanc_id)
+        finally:
+            db.connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(stable_study_ingest).result()
+    expect(banner).to_be_hidden(timeout=20_000)
+    reader.goto(f"{web_server.url}/")
+    expect(reader.locator(f'tr[data-study-id="{study.pk}"]')).to_be_visible()
+    expect(tag).to_have_count(0)

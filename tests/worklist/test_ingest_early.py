@@ -71,7 +71,8 @@ def archive(monkeypatch):
     fake = FakeArchive()
     monkeypatch.setattr(ingest.orthanc, "changes_since", fake.changes_since)
     monkeypatch.setattr(ingest.orthanc, "get_json", fake.get_json)
-    monkeypatch.setattr(ingest, "study_ingest", fake.ingested.append)
+    monkeypatch.setattr(ingest, "study_ingest",
+                        lambda orthanc_id, *, early=False: fake.ingested.append((orthanc_id, early)))
     monkeypatch.setattr(ingest, "_prefetch_request", lambda series_id: None)
     return fake
 
@@ -84,7 +85,7 @@ def test_a_complete_study_is_ingested_once_early_and_stays_pending_for_stable_st
     archive.series = {"a": [series(3, ImagesInAcquisition="3")]}
     assert ingest.orthanc_changes_follow() == 1
     assert ingest.orthanc_changes_follow() == 0  # nothing new: not ingested again
-    assert archive.ingested == ["a"]
+    assert archive.ingested == [("a", True)]  # early: marked as possibly still arriving
     assert PendingStudy.objects.get(orthanc_id="a").early_images == 3
 
     # A second series, complete by its own count, changes the study: ingested (and analysed) again.
@@ -92,5 +93,5 @@ def test_a_complete_study_is_ingested_once_early_and_stays_pending_for_stable_st
     assert ingest.orthanc_changes_follow() == 1
     archive.changes.append({"Seq": 2, "ChangeType": "StableStudy", "ID": "a"})
     assert ingest.orthanc_changes_follow() == 1
-    assert archive.ingested == ["a", "a", "a"]
+    assert archive.ingested == [("a", True), ("a", True), ("a", False)]  # StableStudy clears the mark
     assert not PendingStudy.objects.exists()

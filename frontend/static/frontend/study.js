@@ -38,6 +38,10 @@ function showHeader() {
   else if (study.claimed_by) claim.textContent = `Being read by ${study.claimed_by_name || study.claimed_by}`;
   else claim.textContent = "Unclaimed";
   $("release").hidden = !(study.claimed_by === me.username || (me.role === "manager" && study.claimed_by));
+  // The server's words while the study may still be receiving images (cleared by a websocket push).
+  const arriving = $("arriving-banner");
+  arriving.textContent = study.images_arriving_note || "";
+  arriving.hidden = !study.images_arriving_note;
 }
 
 function banner(text) {

@@ -103,7 +103,15 @@ function renderRow(study) {
     description.append(" ", tag);
   }
   description.append(" ", ohifLink(study.id));
-  cell(row, aiText(study), `ai-status ${study.status}`);
+  const ai = cell(row, aiText(study), `ai-status ${study.status}`);
+  // Analysed before the archive called the study complete: the result may rest on part of it.
+  if (study.images_arriving) {
+    const tag = document.createElement("span");
+    tag.className = "arriving-tag";
+    tag.textContent = "images may still be arriving";
+    tag.title = study.images_arriving_note;
+    ai.append(" ", tag);
+  }
   cell(row, new Date(study.arrived_at).toLocaleTimeString());
   cell(row, study.claimed_by ? `${study.reading_state.replace("_", " ")} (${study.claimed_by_name || study.claimed_by})`
     : study.reading_state.replace("_", " "), "state");
