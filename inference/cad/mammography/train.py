@@ -235,8 +235,8 @@ def train_mammography(*, seed: int, small_cases: int, standard_cases: int, steps
     net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started, init=init, max_lr=max_lr,
               width=width, benign=benign)
     del cases
-    meta = {"width": width, "benign_channel": benign, "density_cuts": cuts, "threshold": 0.5, "seed": seed, "small_cases": small_cases,
-            "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP,
+    meta = {"width": width, "benign_channel": benign, "density_cuts": cuts, "threshold": 0.5, "seed": seed,
+            "small_cases": small_cases, "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP,
             "hard_share": hard_share, "init": str(init.name) if init else None, "max_lr": max_lr}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": net.state_dict(), "meta": meta}, out_path)
