@@ -124,7 +124,7 @@ def density_category(fraction: float, cuts) -> str:
 
 class MammographyModel:
     name = "mammography"
-    version = "1.1"  # 1.1: benign-mimic output, fine-tuned on a 60 % hard-phantom mix (MODEL_CARD)
+    version = "1.0"
 
     def __init__(self, weights: Path | str | None = None) -> None:
         self.weights = Path(weights or DEFAULT_WEIGHTS)
