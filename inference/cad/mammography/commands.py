@@ -27,6 +27,13 @@ def add_train_arguments(parser) -> None:
                         help="share of training and validation cases drawn from the hard phantom (benign mimics)")
     parser.add_argument("--init", type=Path, default=None, help="fine-tune from these weights instead of from scratch")
     parser.add_argument("--max-lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule")
+    parser.add_argument("--width", type=int, default=24, help="channels of the network's first stride-2 stage")
+    parser.add_argument("--benign-channel", action="store_true",
+                        help="a fifth output, a benign-mimic heatmap trained on benign_findings; lesion peaks are "
+                             "scaled by 1 - benign")
+    parser.add_argument("--validation-hard-share", type=float, default=None,
+                        help="share of hard phantoms among the validation cases the threshold is set on "
+                             "(default: --hard-share)")
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
 
 
@@ -44,7 +51,9 @@ def train(options: dict, *, out, err) -> None:
                                batch=options["batch"], validation_cases=options["validation_cases"],
                                specificity=options["specificity"], out_path=options["out"],
                                workers=options["workers"], hard_share=options.get("hard_share") or 0.0,
-                               init=options.get("init"), max_lr=options.get("max_lr") or 2e-3, log=out)
+                               init=options.get("init"), max_lr=options.get("max_lr") or 2e-3,
+                               width=options.get("width") or 24, benign=bool(options.get("benign_channel")),
+                               validation_hard_share=options.get("validation_hard_share"), log=out)
     size = result.path.stat().st_size / 1e6
     out(f"saved {result.path} ({size:.2f} MB) in {result.meta['train_seconds']} s")
 

@@ -25,7 +25,7 @@ def _conv(cin: int, cout: int, *, stride: int = 1, dilation: int = 1) -> nn.Sequ
 
 
 class MammoNet(nn.Module):
-    def __init__(self, width: int = 24) -> None:
+    def __init__(self, width: int = 24, benign: bool = False) -> None:
         super().__init__()
         w = width
         self.stem = nn.Sequential(_conv(2, 16), _conv(16, w, stride=2))  # 1/2
@@ -33,10 +33,12 @@ class MammoNet(nn.Module):
         self.context = nn.Sequential(_conv(2 * w, 2 * w, dilation=2), _conv(2 * w, 2 * w, dilation=4),
                                      _conv(2 * w, 2 * w, dilation=8), _conv(2 * w, 2 * w, dilation=2))
         self.fuse = nn.Sequential(nn.Conv2d(3 * w, 32, 1), nn.ReLU(inplace=True), _conv(32, 32))
-        # mass heatmap, calcification heatmap, log diameter (mm), spiculated logit
-        self.head = nn.Conv2d(32, 4, 1)
+        # mass heatmap, calcification heatmap, log diameter (mm), spiculated logit[, benign-mimic heatmap]
+        self.head = nn.Conv2d(32, 5 if benign else 4, 1)
         with torch.no_grad():
             self.head.bias[:2] = -4.0  # rare positives: start the heatmaps near zero (focal-loss practice)
+            if benign:
+                self.head.bias[4] = -4.0
             self.head.bias[2] = float(np.log(12.0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,14 +61,16 @@ class Mark:
 
 
 def predict_maps(net: MammoNet, channels: np.ndarray) -> np.ndarray:
-    """(4, H/2, W/2): two sigmoid heatmaps, diameter in mm, spiculated probability."""
+    """(4, H/2, W/2): two sigmoid heatmaps, diameter in mm, spiculated probability; a fifth map,
+    the benign-mimic heatmap, when the network has that output."""
     rows, cols = channels.shape[1:]
     pad_r, pad_c = (-rows) % 8, (-cols) % 8
     x = torch.from_numpy(np.pad(channels, ((0, 0), (0, pad_r), (0, pad_c)), mode="edge"))[None]
     with torch.inference_mode():
         out = net(x)[0].numpy()
     out = out[:, : (rows + 1) // 2, : (cols + 1) // 2]
-    return np.stack([_sigmoid(out[0]), _sigmoid(out[1]), np.exp(np.clip(out[2], 0, 5)), _sigmoid(out[3])])
+    maps = [_sigmoid(out[0]), _sigmoid(out[1]), np.exp(np.clip(out[2], 0, 5)), _sigmoid(out[3])]
+    return np.stack(maps + [_sigmoid(out[4])] if len(out) > 4 else maps)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -74,8 +78,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def decode(maps: np.ndarray, *, floor: float = 0.05, per_class: int = 8) -> list[Mark]:
-    """Local maxima of each heatmap (3 x 3 cells), refined to a sub-cell centroid."""
+    """Local maxima of each heatmap (3 x 3 cells), refined to a sub-cell centroid.
+
+    With a benign-mimic map (fifth), each class heatmap is first scaled by 1 - benign: a peak the
+    network also calls a benign mimic (cyst, rim or vascular calcification, ...) loses that share.
+    """
     marks: list[Mark] = []
+    if len(maps) > 4:
+        maps = np.concatenate([maps[:2] * (1.0 - maps[4]), maps[2:]])
     for c, kind in enumerate(CLASSES):
         heat = torch.from_numpy(np.ascontiguousarray(maps[c]))[None, None]
         peak = F.max_pool2d(heat, 5, stride=1, padding=2)[0, 0].numpy()
@@ -96,7 +106,7 @@ def decode(maps: np.ndarray, *, floor: float = 0.05, per_class: int = 8) -> list
 def load_network(path: str) -> tuple[MammoNet, dict]:
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     meta = checkpoint.get("meta", {})
-    net = MammoNet(width=int(meta.get("width", 24)))
+    net = MammoNet(width=int(meta.get("width", 24)), benign=bool(meta.get("benign_channel", False)))
     net.load_state_dict(checkpoint["state_dict"])
     net.eval()
     return net, meta

@@ -58,8 +58,8 @@ def case_samples(args: tuple) -> dict:
     samples = []
     for name in VIEW_NAMES:
         work = work_image(views[name])
-        mimics = [work.to_work(*b["views"][name]["center_px"]) for b in study.truth.get("benign_findings", [])
-                  if name in b["views"]]
+        mimics = [(*work.to_work(*b["views"][name]["center_px"]), float(b["size_mm"]))
+                  for b in study.truth.get("benign_findings", []) if name in b["views"]]
         samples.append({"channels": work.channels.astype(np.float16), "targets": view_targets(study.truth, name, work),
                         "mimics": mimics})
     fraction = float(np.mean([dense_fraction(views["RCC"]), dense_fraction(views["LCC"])]))
@@ -82,8 +82,9 @@ def _phantom(index: int, hard_share: float) -> str:
     return "hard" if int((index + 1) * hard_share) > int(index * hard_share) else "default"
 
 
-def _crop(channels: np.ndarray, targets, rng: np.random.Generator, centre=None):
-    """A CROP x CROP window (edge-padded) and its heatmap/size/margin targets on the output grid."""
+def _crop(channels: np.ndarray, targets, rng: np.random.Generator, centre=None, mimics=()):
+    """A CROP x CROP window (edge-padded), its heatmap/size/margin targets on the output grid and
+    the benign-mimic heatmap (mimics: (row, col, diameter mm))."""
     _, rows, cols = channels.shape
     if centre is None:
         r0 = int(rng.integers(-CROP // 4, max(rows - 3 * CROP // 4, 1)))
@@ -98,7 +99,14 @@ def _crop(channels: np.ndarray, targets, rng: np.random.Generator, centre=None):
     size = np.zeros((cells, cells), np.float32)
     spic = np.zeros((cells, cells), np.float32)
     weight = np.zeros((2, cells, cells), np.float32)  # where size / margin are learned
+    benign = np.zeros((1, cells, cells), np.float32)
     yy, xx = np.mgrid[0:cells, 0:cells]
+    for row, col, diameter in mimics:
+        ir = int(round((row - r0 + 0.5) / OUTPUT_STRIDE - 0.5))
+        ic = int(round((col - c0 + 0.5) / OUTPUT_STRIDE - 0.5))
+        if -3 <= ir < cells + 3 and -3 <= ic < cells + 3:
+            sigma = max(1.0, diameter / (2.24 * OUTPUT_STRIDE) / 2.5)
+            benign[0] = np.maximum(benign[0], np.exp(-((yy - ir) ** 2 + (xx - ic) ** 2) / (2 * sigma**2)))
     for row, col, kind, diameter, spiculated in targets:
         cr, cc = (row - r0 + 0.5) / OUTPUT_STRIDE - 0.5, (col - c0 + 0.5) / OUTPUT_STRIDE - 0.5
         ir, ic = int(round(cr)), int(round(cc))
@@ -113,7 +121,7 @@ def _crop(channels: np.ndarray, targets, rng: np.random.Generator, centre=None):
         if kind == 0:
             spic[near] = spiculated
             weight[1][near] = 1.0
-    return window, heat, size, spic, weight
+    return window, heat, size, spic, weight, benign
 
 
 def _batch(cases: list[dict], rng: np.random.Generator, n: int, positive_share: float):
@@ -127,11 +135,11 @@ def _batch(cases: list[dict], rng: np.random.Generator, n: int, positive_share: 
             centre = (t[0], t[1])
         elif view.get("mimics") and rng.random() < 0.5:
             # Hard negatives: a crop centred on a benign mimic, which has no target.
-            centre = view["mimics"][int(rng.integers(len(view["mimics"])))]
-        window, heat, size, spic, weight = _crop(view["channels"], view["targets"], rng, centre)
+            centre = view["mimics"][int(rng.integers(len(view["mimics"])))][:2]
+        parts = _crop(view["channels"], view["targets"], rng, centre, view.get("mimics", ()))
         if rng.random() < 0.5:  # up-down mirror: a breast is no different upside down here
-            window, heat, size, spic, weight = (a[..., ::-1, :] for a in (window, heat, size, spic, weight))
-        items.append((window, heat, size, spic, weight))
+            parts = tuple(a[..., ::-1, :] for a in parts)
+        items.append(parts)
     return [torch.from_numpy(np.ascontiguousarray(np.stack(parts))) for parts in zip(*items, strict=True)]
 
 
@@ -145,20 +153,28 @@ def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
 
 
 def fit(cases: list[dict], *, steps: int, batch: int, seed: int, log, started: float, init: Path | None = None,
-        max_lr: float = 2e-3) -> MammoNet:
+        max_lr: float = 2e-3, width: int = 24, benign: bool = False) -> MammoNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = MammoNet()
+    net = MammoNet(width=width, benign=benign)
     if init is not None:  # fine-tuning: start from trained weights
-        net.load_state_dict(torch.load(init, map_location="cpu", weights_only=True)["state_dict"])
+        state = torch.load(init, map_location="cpu", weights_only=True)["state_dict"]
+        if benign and state["head.weight"].shape[0] == 4:  # a benign output added: it starts untrained
+            own = net.state_dict()
+            for key in ("head.weight", "head.bias"):
+                own[key][:4] = state[key]
+                state[key] = own[key]
+        net.load_state_dict(state)
     optimiser = torch.optim.AdamW(net.parameters(), lr=max_lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=steps, pct_start=0.1)
     net.train()
     running = []
     for step in range(1, steps + 1):
-        x, heat, size, spic, weight = _batch(cases, rng, batch, positive_share=0.6)
+        x, heat, size, spic, weight, benign_heat = _batch(cases, rng, batch, positive_share=0.6)
         out = net(x)
         loss = focal_loss(out[:, :2], heat)
+        if benign:  # the benign-mimic heatmap, learned like the lesion ones
+            loss = loss + focal_loss(out[:, 4:5], benign_heat)
         w_size, w_spic = weight[:, 0], weight[:, 1]
         loss = loss + (F.l1_loss(out[:, 2], size, reduction="none") * w_size).sum() / w_size.sum().clamp(min=1)
         loss = loss + 0.5 * (F.binary_cross_entropy_with_logits(out[:, 3], spic, reduction="none") * w_spic
@@ -201,6 +217,7 @@ class TrainResult:
 def train_mammography(*, seed: int, small_cases: int, standard_cases: int, steps: int, batch: int,
                       validation_cases: int, specificity: float, out_path: Path, workers: int = 2,
                       hard_share: float = 0.0, init: Path | None = None, max_lr: float = 2e-3,
+                      width: int = 24, benign: bool = False, validation_hard_share: float | None = None,
                       log=print) -> TrainResult:
     from inference.cad.mammography.evaluate import run_cases, threshold_at_specificity
 
@@ -215,19 +232,22 @@ def train_mammography(*, seed: int, small_cases: int, standard_cases: int, steps
     cases = prepare(jobs, workers, log)
     cuts = fit_density_cuts([c["dense_fraction"] for c in cases], [c["density"] for c in cases])
     log(f"density cut points {cuts} ({time.monotonic() - started:.0f} s)")
-    net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started, init=init, max_lr=max_lr)
+    net = fit(cases, steps=steps, batch=batch, seed=seed, log=log, started=started, init=init, max_lr=max_lr,
+              width=width, benign=benign)
     del cases
-    meta = {"width": 24, "density_cuts": cuts, "threshold": 0.5, "seed": seed, "small_cases": small_cases,
-            "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP,
+    meta = {"width": width, "benign_channel": benign, "density_cuts": cuts, "threshold": 0.5, "seed": seed,
+            "small_cases": small_cases, "standard_cases": standard_cases, "steps": steps, "batch": batch, "crop": CROP,
             "hard_share": hard_share, "init": str(init.name) if init else None, "max_lr": max_lr}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": net.state_dict(), "meta": meta}, out_path)
     if validation_cases:
         # The operating threshold: the case suspicion reaching the target specificity on validation
         # cases (never trained on, never the test set), read at the deployed (standard) matrix.
-        # With hard phantoms in training, the validation cases hold the same share of them.
+        # With hard phantoms in training, the validation cases hold the same share of them unless
+        # validation_hard_share sets the mix the threshold is meant for.
         seeds = case_seeds(VALIDATION_SEED_BASE, seed, validation_cases)
-        n_hard = int(round(hard_share * len(seeds)))
+        share = hard_share if validation_hard_share is None else validation_hard_share
+        n_hard = int(round(share * len(seeds)))
         results = run_cases(seeds[:n_hard], matrix="standard", weights=str(out_path), workers=workers, log=log,
                             phantom="hard") if n_hard else []
         results += run_cases(seeds[n_hard:], matrix="standard", weights=str(out_path), workers=workers, log=log)
